@@ -1,0 +1,122 @@
+"""Named personas every app's tests share.
+
+- ``alice``: site lead at Lyon (``site_a``)        - ``bob``: member at Lyon
+- ``charlie``: member at Porto (``site_b``)        - ``dana``: coach at Porto
+- ``mod``: organisation-wide moderator at Porto    - ``editor``: editor at Lyon
+- ``admin``: administrator (staff) at Lyon
+Every persona's password is ``PASSWORD``.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("POLLINATE_TESTING", "1")
+
+import pytest
+from django.test import Client
+
+from pollinate.people.models import Person, RoleName, Site
+from pollinate.people.tests.factories import (
+    PersonFactory,
+    RoleFactory,
+    SiteFactory,
+    UserFactory,
+)
+
+PASSWORD = "correct-horse-battery"  # noqa: S105 -- test persona password
+
+
+@pytest.fixture(autouse=True)
+def _isolated_media(settings: object, tmp_path: object) -> None:
+    settings.MEDIA_ROOT = str(tmp_path / "media")  # type: ignore[attr-defined,operator]
+
+
+@pytest.fixture
+def site_a(db: None) -> Site:
+    return SiteFactory(
+        name="Lyon Plant",
+        code="lyon",
+        country="FR",
+        time_zone="Europe/Paris",
+        languages=["fr", "en"],
+    )
+
+
+@pytest.fixture
+def site_b(db: None) -> Site:
+    return SiteFactory(
+        name="Porto Plant",
+        code="porto",
+        country="PT",
+        time_zone="Europe/Lisbon",
+        languages=["pt", "en"],
+    )
+
+
+def _persona(
+    name: str,
+    site: Site,
+    *,
+    role: str | None = None,
+    staff: bool = False,
+    languages: list[str] | None = None,
+) -> Person:
+    user = UserFactory(email=f"{name}@example.com", is_staff=staff, is_superuser=False)
+    person = PersonFactory(
+        user=user,
+        display_name=name.capitalize(),
+        site=site,
+        time_zone=site.time_zone,
+        languages=languages or ["en"],
+    )
+    if role is not None:
+        RoleFactory(person=person, role=role, site=site if role == RoleName.SITE_LEAD else None)
+    return person
+
+
+@pytest.fixture
+def alice(site_a: Site) -> Person:
+    return _persona("alice", site_a, role=RoleName.SITE_LEAD, languages=["fr", "en"])
+
+
+@pytest.fixture
+def bob(site_a: Site) -> Person:
+    return _persona("bob", site_a, languages=["fr"])
+
+
+@pytest.fixture
+def charlie(site_b: Site) -> Person:
+    return _persona("charlie", site_b, languages=["pt", "en"])
+
+
+@pytest.fixture
+def dana(site_b: Site) -> Person:
+    return _persona("dana", site_b, role=RoleName.COACH, languages=["pt", "en"])
+
+
+@pytest.fixture
+def mod(site_b: Site) -> Person:
+    return _persona("mod", site_b, role=RoleName.MODERATOR)
+
+
+@pytest.fixture
+def editor(site_a: Site) -> Person:
+    return _persona("editor", site_a, role=RoleName.EDITOR)
+
+
+@pytest.fixture
+def admin(site_a: Site) -> Person:
+    return _persona("admin", site_a, role=RoleName.ADMINISTRATOR, staff=True)
+
+
+def client_for(person: Person) -> Client:
+    client = Client()
+    client.force_login(person.user, backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+@pytest.fixture
+def as_client() -> object:
+    """``as_client(bob)`` returns a test client signed in as that persona."""
+    return client_for

@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from pollinate.core import views
+
+app_name = "core"
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("ping", views.ping, name="ping"),
+]

@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+import zoneinfo
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from pollinate.people.models import LANGUAGE_CHOICES, Person, Site, SkillLevel, Topic
+
+TIME_ZONE_CHOICES = [(tz, tz.replace("_", " ")) for tz in sorted(zoneinfo.available_timezones())]
+
+
+class SignInForm(AuthenticationForm):
+    username = forms.EmailField(
+        label=_("Email address"),
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+    error_messages = {
+        "invalid_login": _("That email address and password do not match an account."),
+        "inactive": _("This account is not active. Ask an administrator."),
+    }
+
+
+class ProfileForm(forms.ModelForm):
+    languages = forms.MultipleChoiceField(
+        label=_("Languages I speak"), choices=LANGUAGE_CHOICES, widget=forms.CheckboxSelectMultiple
+    )
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=TIME_ZONE_CHOICES)
+    photo = forms.ImageField(label=_("Photo"), required=False)
+    clear_photo = forms.BooleanField(label=_("Remove my photo"), required=False)
+
+    class Meta:
+        model = Person
+        fields = [
+            "display_name",
+            "job_title",
+            "team",
+            "languages",
+            "time_zone",
+            "bio",
+            "interface_language",
+        ]
+        widgets = {"bio": forms.Textarea(attrs={"rows": 4})}
+
+    def clean_photo(self) -> Any:
+        photo = self.cleaned_data.get("photo")
+        if photo and photo.size > settings.UPLOAD_MAX_BYTES:
+            raise forms.ValidationError(_("This photo is too large."))
+        return photo
+
+
+class SkillForm(forms.Form):
+    topic = forms.ModelChoiceField(
+        label=_("Topic"), queryset=Topic.objects.filter(merged_into=None).order_by("name")
+    )
+    level = forms.TypedChoiceField(label=_("Level"), choices=SkillLevel.choices, coerce=int)
+
+
+class DirectoryForm(forms.Form):
+    q = forms.CharField(label=_("Name or job"), required=False, max_length=100)
+    site = forms.ModelChoiceField(
+        label=_("Site"),
+        queryset=Site.objects.order_by("name"),
+        required=False,
+        to_field_name="code",
+        empty_label=_("All sites"),
+    )
+    country = forms.ChoiceField(label=_("Country"), required=False)
+    topic = forms.ModelChoiceField(
+        label=_("Who knows"),
+        queryset=Topic.objects.filter(merged_into=None).order_by("name"),
+        required=False,
+        empty_label=_("Any topic"),
+    )
+    language = forms.ChoiceField(
+        label=_("Speaks"), required=False, choices=[("", _("Any language")), *LANGUAGE_CHOICES]
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        countries = sorted(
+            {(site.country, site.country_name) for site in Site.objects.all()}, key=lambda c: c[1]
+        )
+        self.fields["country"].choices = [("", _("All countries")), *countries]  # type: ignore[attr-defined]
+
+
+class InvitationForm(forms.Form):
+    display_name = forms.CharField(label=_("Name"), max_length=120)
+    email = forms.EmailField(label=_("Email address"))
+    site = forms.ModelChoiceField(label=_("Site"), queryset=Site.objects.order_by("name"))
+
+    def clean_email(self) -> str:
+        from pollinate.people.models import User
+
+        email = str(self.cleaned_data["email"]).strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(
+                _("Someone with this email address already has an account.")
+            )
+        return email
+
+
+class SetPasswordForm(forms.Form):
+    password1 = forms.CharField(
+        label=_("New password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 10 characters; not a common password."),
+    )
+    password2 = forms.CharField(
+        label=_("New password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        first, second = data.get("password1"), data.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", _("The two passwords do not match."))
+        elif first:
+            try:
+                password_validation.validate_password(first)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return data

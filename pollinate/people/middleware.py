@@ -1,0 +1,31 @@
+"""Attaches the signed-in member's Person to the request and speaks their interface language."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+
+from pollinate.people.models import Person
+
+
+class PersonLanguageMiddleware:
+    """Sets ``request.person``; a person's chosen interface language beats the browser's."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        person: Person | None = None
+        user = request.user
+        if user.is_authenticated:
+            person = Person.objects.select_related("site", "user").filter(user_id=user.pk).first()
+        request.person = person  # type: ignore[attr-defined]
+        if person is not None and person.interface_language:
+            translation.activate(person.interface_language)
+            request.LANGUAGE_CODE = person.interface_language
+        response = self.get_response(request)
+        if person is not None and person.interface_language:
+            response.headers.setdefault("Content-Language", person.interface_language)
+        return response
