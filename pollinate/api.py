@@ -5,6 +5,7 @@ Errors always have the shape ``{"code": "...", "message": "..."}`` with a stable
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -81,6 +82,19 @@ def _register_routers() -> None:
     from pollinate.people.api import router as people_router
 
     api.add_router("/", people_router)
+    for app in (
+        "practices",
+        "coaching",
+        "questions",
+        "reflections",
+        "notifications",
+        "chats",
+        "curation",
+        "digests",
+        "analytics",
+    ):
+        module = importlib.import_module(f"pollinate.{app}.api")
+        api.add_router(f"/{app}", module.router)
 
 
 _register_routers()

@@ -70,6 +70,15 @@ INSTALLED_APPS = [
     "pollinate.core",
     "pollinate.people",
     "pollinate.activity",
+    "pollinate.practices",
+    "pollinate.coaching",
+    "pollinate.questions",
+    "pollinate.reflections",
+    "pollinate.notifications",
+    "pollinate.chats",
+    "pollinate.curation",
+    "pollinate.digests",
+    "pollinate.analytics",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,104 @@
+"""Rate limits on anything a person can spam: posting, messaging, invitations, password resets.
+
+A fixed window per (scope, key) counted in the shared cache (database or Redis), so every worker
+process sees the same count. Views answer 429 with a message a person can act on.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+
+ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponse])
+
+
+class RateLimited(Exception):
+    """Raised by services when an actor has used up a limit; carries seconds until it resets."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            _("You are doing this too often. Try again in %(seconds)s seconds.")
+            % {"seconds": retry_after}
+        )
+        self.retry_after = retry_after
+
+
+def ratelimit_hit(scope: str, key: str, *, limit: int, window: int) -> int | None:
+    """Counts one use; returns None when allowed, or the seconds to wait when over the limit."""
+    window_start = int(time.time()) // window * window
+    cache_key = f"rl:{scope}:{key}:{window_start}"
+    added = cache.add(cache_key, 1, timeout=window + 5)
+    count = 1 if added else _incr(cache_key, window)
+    if count > limit:
+        return max(1, window_start + window - int(time.time()))
+    return None
+
+
+def _incr(cache_key: str, window: int) -> int:
+    try:
+        return int(cache.incr(cache_key))
+    except ValueError:  # expired between add() and incr()
+        cache.add(cache_key, 1, timeout=window + 5)
+        return 1
+
+
+def ratelimit_check(scope: str, key: str, *, limit: int, window: int) -> None:
+    """Service-side form: raises RateLimited when over the limit."""
+    wait = ratelimit_hit(scope, key, limit=limit, window=window)
+    if wait is not None:
+        raise RateLimited(wait)
+
+
+def rate_limited_response(request: HttpRequest, retry_after: int) -> HttpResponse:
+    message = _("You are doing this too often. Try again in %(seconds)s seconds.") % {
+        "seconds": retry_after
+    }
+    if request.path.startswith("/api/"):
+        response: HttpResponse = JsonResponse(
+            {"code": "rate_limited", "message": message}, status=429
+        )
+    else:
+        html = render_to_string(
+            "core/error.html", {"status": 429, "message": message}, request=request
+        )
+        response = HttpResponse(html, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def rate_limit(
+    scope: str,
+    *,
+    limit: int,
+    window: int,
+    methods: tuple[str, ...] = ("POST",),
+    key: Callable[[HttpRequest], str] | None = None,
+) -> Callable[[ViewFunc], ViewFunc]:
+    """Limits a view per signed-in user (or per client address) for the given methods."""
+
+    def decorator(view: ViewFunc) -> ViewFunc:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method in methods:
+                who = key(request) if key else _default_key(request)
+                wait = ratelimit_hit(scope, who, limit=limit, window=window)
+                if wait is not None:
+                    return rate_limited_response(request, wait)
+            return view(request, *args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+def _default_key(request: HttpRequest) -> str:
+    if request.user.is_authenticated:
+        return f"u{request.user.pk}"
+    return "ip" + str(request.META.get("REMOTE_ADDR", "unknown"))
