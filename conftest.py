@@ -13,9 +13,13 @@ import os
 
 os.environ.setdefault("POLLINATE_TESTING", "1")
 
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
 from django.test import Client
 
+from pollinate.core.testing import CHROMIUM_ARGS, SmtpInbox, chromium_path, smtp_server
 from pollinate.people.models import Person, RoleName, Site
 from pollinate.people.tests.factories import (
     PersonFactory,
@@ -120,3 +124,55 @@ def client_for(person: Person) -> Client:
 def as_client() -> object:
     """``as_client(bob)`` returns a test client signed in as that persona."""
     return client_for
+
+
+@pytest.fixture
+def smtp(settings: Any) -> Iterator[SmtpInbox]:
+    """A real SMTP server on loopback; Django's mail goes to it over the network."""
+    with smtp_server() as inbox:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST = inbox.host
+        settings.EMAIL_PORT = inbox.port
+        settings.EMAIL_USE_TLS = False
+        yield inbox
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's headless Chromium driven by Playwright (one per test process)."""
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made by tests
+    # alongside it are synchronous and safe here.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def phone(browser: Any, live_server: Any) -> Iterator[Any]:
+    """A fresh phone-sized browser page (360×740) pointed at the live server."""
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740},
+        base_url=live_server.url,
+        locale="en-GB",
+        is_mobile=True,
+        has_touch=True,
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def sign_in(page: Any, person: Person, password: str = PASSWORD) -> None:
+    """Signs a persona in through the real sign-in form."""
+    page.goto("/sign-in/")
+    page.get_by_label("Email address").fill(person.user.email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/")
