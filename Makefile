@@ -27,18 +27,20 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy pollinate
+	POLLINATE_DEV_SECRET=1 $(BIN)/mypy pollinate
 
 pytest: install
 	scripts/install-system-packages
-	$(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/pytest -n 2 --dist loadgroup -q
+	POLLINATE_TESTING=1 $(BIN)/python manage.py makemigrations --check --dry-run
+	POLLINATE_TESTING=1 $(BIN)/pytest -n 2 -q
 
 test: lint typecheck pytest
 
+# Refreshes the translation catalogues (needs gettext); the compiled .mo files are committed so
+# `make run` works without gettext on the machine.
 messages: install
-	$(BIN)/python manage.py makemessages -l fr --ignore '.venv/*' --ignore 'bench/*'
-	$(BIN)/python manage.py compilemessages --ignore '.venv/*'
+	cd pollinate && POLLINATE_DEV_SECRET=1 ../$(BIN)/django-admin makemessages -l fr --settings=pollinate.settings --pythonpath=.. --ignore 'bench/*'
+	cd pollinate && POLLINATE_DEV_SECRET=1 ../$(BIN)/django-admin compilemessages --settings=pollinate.settings --pythonpath=..
 
 bench: install
 	scripts/install-system-packages
