@@ -1,0 +1,254 @@
+"""The harness's steps that run inside Django, against ``POLLINATE_VAR_DIR``'s database.
+
+Run as ``python -m pollinate.bench.django_side STEP ...`` by ``pollinate.bench.run`` with the
+benchmark's environment; each step writes its result as JSON to ``--out``. Kept out of the
+orchestrator so the process that drives load never imports Django or touches the database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import inspect
+import json
+import os
+import random
+import secrets
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import django
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pollinate.settings")
+    django.setup()
+
+
+def generate(*, scale: str, seed: int) -> dict[str, Any]:
+    """Fills an empty database at ``scale`` with ``generate_org`` (or a small stand-in)."""
+    from django.core.management import call_command, get_commands, load_command_class
+
+    from pollinate.bench.scales import SCALES
+
+    wanted = dict(SCALES[scale])
+    started = time.perf_counter()
+    if "generate_org" not in get_commands():
+        _placeholder_org(rng=random.Random(seed), sites=wanted["sites"], members=wanted["members"])
+        return {
+            "generator": "placeholder (generate_org not available)",
+            "options": wanted,
+            "dropped": [],
+            "seconds": round(time.perf_counter() - started, 1),
+        }
+    command = load_command_class(get_commands()["generate_org"], "generate_org")
+    parser = command.create_parser("manage.py", "generate_org")
+    accepted = {action.dest for action in parser._actions}
+    options = {key: value for key, value in wanted.items() if key in accepted}
+    dropped = sorted(set(wanted) - set(options))
+    call_command("generate_org", seed=seed, **options)
+    return {
+        "generator": "generate_org",
+        "options": options,
+        "dropped": dropped,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def _placeholder_org(*, rng: random.Random, sites: int, members: int) -> None:
+    """Sites, topics, members and skills only: enough to load the people pages."""
+    from django.contrib.auth.hashers import make_password
+    from django.db import transaction
+
+    from pollinate.people.models import Person, Site, Skill, Topic, TopicKind, User
+
+    places = [
+        ("Lyon", "FR", "Europe/Paris", ["fr"]),
+        ("Porto", "PT", "Europe/Lisbon", ["pt"]),
+        ("Monterrey", "MX", "America/Monterrey", ["es"]),
+        ("Pune", "IN", "Asia/Kolkata", ["hi", "en"]),
+        ("Łódź", "PL", "Europe/Warsaw", ["pl"]),
+        ("Ohio", "US", "America/New_York", ["en"]),
+    ]
+    words = ["Welding", "Lean", "Safety", "Maintenance", "Quality", "Packaging", "Forklift"]
+    unusable = make_password(None)
+    with transaction.atomic():
+        site_rows = [
+            Site.objects.create(
+                name=f"{places[i % len(places)][0]} {i + 1}",
+                code=f"site-{i + 1}",
+                country=places[i % len(places)][1],
+                time_zone=places[i % len(places)][2],
+                languages=places[i % len(places)][3],
+            )
+            for i in range(sites)
+        ]
+        topics = [
+            Topic.objects.create(kind=TopicKind.SKILL, name=f"{word} {level}")
+            for word in words
+            for level in ("basics", "advanced")
+        ]
+        users = User.objects.bulk_create(
+            User(email=f"member{i}@bench.example", password=unusable) for i in range(members)
+        )
+        people = Person.objects.bulk_create(
+            Person(
+                user=user,
+                display_name=f"Member {i:05d}",
+                site=site_rows[i % sites],
+                time_zone=site_rows[i % sites].time_zone,
+                languages=site_rows[i % sites].languages,
+                job_title=rng.choice(["Operator", "Technician", "Engineer"]),
+            )
+            for i, user in enumerate(users)
+        )
+        Skill.objects.bulk_create(
+            Skill(person=person, topic=topic, level=rng.randint(1, 4))
+            for person in people
+            for topic in rng.sample(topics, 3)
+        )
+
+
+def prepare() -> dict[str, Any]:
+    """Gives one member a fresh password, resolves every endpoint and counts its queries."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from pollinate.bench.endpoints import ENDPOINTS
+    from pollinate.people.models import Person, RoleName
+
+    bench = (
+        Person.objects.filter(user__is_active=True, user__is_superuser=False)
+        .exclude(roles__role=RoleName.ADMINISTRATOR)
+        .select_related("user", "site")
+        .order_by("pk")
+        .first()
+    )
+    if bench is None:
+        raise SystemExit("The benchmark organisation has no active member to sign in as.")
+    password = secrets.token_urlsafe(18)
+    bench.user.set_password(password)
+    bench.user.save(update_fields=["password"])
+
+    client = Client()
+    client.force_login(bench.user)
+    resolved: dict[str, Any] = {}
+    skipped: dict[str, str] = {}
+    for endpoint in ENDPOINTS:
+        try:
+            target = endpoint.resolve(bench)
+        except (LookupError, ImportError, AttributeError) as exc:
+            skipped[endpoint.name] = str(exc) or type(exc).__name__
+            continue
+        if target is None:
+            skipped[endpoint.name] = "not available"
+            continue
+        send = client.post if target.method == "POST" else client.get
+        send(target.path, target.data or None)  # warm: parsed templates, content types, caches
+        with CaptureQueriesContext(connection) as queries:
+            response = send(target.path, target.data or None)
+        resolved[endpoint.name] = {
+            "path": target.path,
+            "method": target.method,
+            "data": target.data,
+            "ok_status": list(target.ok_status),
+            "status": response.status_code,
+            "queries": len(queries.captured_queries),
+            "description": endpoint.description,
+        }
+    return {
+        "email": bench.user.email,
+        "password": password,
+        "endpoints": resolved,
+        "skipped": skipped,
+    }
+
+
+def engines(*, scale: str) -> dict[str, Any]:
+    from pollinate.bench.engines import ENGINES
+
+    results: dict[str, Any] = {}
+    skipped: dict[str, str] = {}
+    for engine in ENGINES:
+        try:
+            module = importlib.import_module(engine.module)
+        except ModuleNotFoundError:
+            skipped[engine.name] = f"{engine.module} does not exist yet"
+            continue
+        function = getattr(module, engine.function, None)
+        if function is None:
+            skipped[engine.name] = f"{engine.module}.{engine.function} does not exist yet"
+            continue
+        kwargs = {"scale": scale} if "scale" in inspect.signature(function).parameters else {}
+        try:
+            value = function(**kwargs)
+            results[engine.name] = {"value": value["value"], "unit": str(value["unit"])}
+        except Exception as exc:  # one broken engine must not lose the others' figures
+            skipped[engine.name] = f"failed: {type(exc).__name__}: {exc}"
+    return {"engines": results, "skipped": skipped}
+
+
+def profile(*, names: list[str], out_dir: Path, scale: str, repeat: int) -> dict[str, Any]:
+    """Profiles ``repeat`` requests per endpoint with pyinstrument; writes one text file each."""
+    from django.test import Client
+    from pyinstrument import Profiler
+
+    from pollinate.bench.endpoints import ENDPOINTS
+    from pollinate.people.models import Person
+
+    bench = Person.objects.select_related("user").order_by("pk").first()
+    assert bench is not None
+    client = Client()
+    client.force_login(bench.user)
+    written: dict[str, str] = {}
+    for endpoint in ENDPOINTS:
+        if endpoint.name not in names:
+            continue
+        target = endpoint.resolve(bench)
+        if target is None:
+            continue
+        client.get(target.path)
+        profiler = Profiler(interval=0.0005)
+        profiler.start()
+        for _ in range(repeat):
+            client.get(target.path)
+        profiler.stop()
+        path = out_dir / f"{scale}-profile-{endpoint.name}.txt"
+        path.write_text(profiler.output_text(unicode=True, color=False), encoding="utf-8")
+        written[endpoint.name] = str(path)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pollinate.bench.django_side")
+    parser.add_argument("step", choices=["generate", "prepare", "engines", "profile"])
+    parser.add_argument("--scale", default="S")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--names", default="home,directory")
+    parser.add_argument("--repeat", type=int, default=30)
+    args = parser.parse_args(argv)
+    _setup()
+    result: Any
+    if args.step == "generate":
+        result = generate(scale=args.scale, seed=args.seed)
+    elif args.step == "prepare":
+        result = prepare()
+    elif args.step == "engines":
+        result = engines(scale=args.scale)
+    else:
+        result = profile(
+            names=args.names.split(","),
+            out_dir=args.out.parent,
+            scale=args.scale,
+            repeat=args.repeat,
+        )
+    args.out.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,32 @@
+"""Engine benchmarks: pure or batch code timed on its own, outside the HTTP path.
+
+An app exposes one by writing a function in ``pollinate/<app>/bench.py``::
+
+    def batch_matching(*, scale: str) -> dict[str, float | str]:
+        ...
+        return {"value": 1.8, "unit": "s for 10k requests x 1k coaches"}
+
+and adding it to ``ENGINES`` below. The harness runs it inside Django against the benchmark
+database (so it may read generated rows), before the server starts, and records what it returns.
+A module or function that does not exist yet is skipped; one that raises is recorded as failed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Engine:
+    name: str
+    module: str
+    function: str
+
+
+ENGINES: list[Engine] = [
+    Engine("coaching_batch_matching", "pollinate.coaching.bench", "batch_matching"),
+    Engine("search_worst_query", "pollinate.practices.bench", "search_worst_query"),
+    Engine("search_worst_query_core", "pollinate.core.bench", "search_worst_query"),
+    Engine("chat_fanout_p99", "pollinate.chats.bench", "fanout_p99"),
+    Engine("digest_build_rate", "pollinate.digests.bench", "build_rate"),
+]

@@ -1,0 +1,353 @@
+"""``python -m pollinate.bench --scale S``: generate or reuse, serve, load, report.
+
+This process never imports Django: it starts ``django_side`` steps and gunicorn as child
+processes with the benchmark's environment and drives load at the server over loopback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pollinate.bench import load, report
+from pollinate.bench.scales import SCALES
+
+ROOT = Path(__file__).resolve().parents[2]
+PYTHON = sys.executable
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def bench_env(var_dir: Path, secret_key: str) -> dict[str, str]:
+    """Production settings on the benchmark's own data directory."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        # A developer's own database, cache or settings must never receive generated data.
+        if key not in {"DATABASE_URL", "REDIS_URL", "POLLINATE_TESTING", "POLLINATE_DEV_SECRET"}
+        and not key.endswith("_FILE")
+    }
+    env.update(
+        POLLINATE_VAR_DIR=str(var_dir),
+        SECRET_KEY=secret_key,
+        DEBUG="false",
+        # No mail server here; production would use SMTP, the bench measures pages.
+        EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
+        DJANGO_SETTINGS_MODULE="pollinate.settings",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def django_step(step: str, env: dict[str, str], var_dir: Path, *args: str) -> Any:
+    out = var_dir / f"step-{step}.json"
+    command = [PYTHON, "-m", "pollinate.bench.django_side", step, "--out", str(out), *args]
+    subprocess.run(command, env=env, cwd=ROOT, check=True)  # noqa: S603 -- fixed argv
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def generation_key(scale: str, seed: int) -> str:
+    """Changes when the scale, the seed or any code that shapes the generated data changes."""
+    digest = hashlib.sha256(json.dumps([scale, seed, SCALES[scale]]).encode())
+    sources = [ROOT / "pollinate/people/management/commands/generate_org.py"]
+    sources += sorted((ROOT / "pollinate").glob("*/demo.py"))
+    for source in sources:
+        if source.exists():
+            digest.update(source.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def ensure_org(scale: str, seed: int, var_dir: Path, env: dict[str, str]) -> dict[str, Any]:
+    key_file = var_dir / "bench-key.json"
+    key = generation_key(scale, seed)
+    if key_file.exists():
+        stored = json.loads(key_file.read_text(encoding="utf-8"))
+        if stored.get("key") == key:
+            log(f"Reusing the organisation in {var_dir} (key {key}).")
+            subprocess.run(  # noqa: S603 -- migrations that landed since it was generated
+                [PYTHON, "manage.py", "prepare_instance", "--no-demo"],
+                env=env,
+                cwd=ROOT,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+            return {**stored["generation"], "reused": True}
+    log(f"Generating the organisation at scale {scale} (seed {seed}) in {var_dir}…")
+    if var_dir.exists():
+        shutil.rmtree(var_dir)
+    var_dir.mkdir(parents=True)
+    subprocess.run(  # noqa: S603 -- fixed argv
+        [PYTHON, "manage.py", "prepare_instance", "--no-demo"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    generation = django_step("generate", env, var_dir, "--scale", scale, "--seed", str(seed))
+    key_file.write_text(json.dumps({"key": key, "generation": generation}), encoding="utf-8")
+    log(f"Generated in {generation['seconds']} s with {generation['generator']}.")
+    return {**generation, "reused": False}
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def server(env: dict[str, str], var_dir: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """gunicorn with the production configuration on a free loopback port, until /healthz."""
+    port = free_port()
+    server_env = {
+        **env,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SITE_URL": f"http://127.0.0.1:{port}",
+    }
+    server_env.pop("ACCESS_LOG", None)  # an access log line per request would be measured too
+    log_file = (var_dir / "server.log").open("ab")
+    process = subprocess.Popen(  # noqa: S603 -- fixed argv
+        [
+            str(Path(PYTHON).with_name("gunicorn")),
+            "pollinate.wsgi:application",
+            "--config",
+            "pollinate/gunicorn_conf.py",
+        ],
+        env=server_env,
+        cwd=ROOT,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {process.returncode}; see server.log")
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as answer:  # noqa: S310
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("gunicorn did not answer /healthz within 60 s")
+            time.sleep(0.2)
+        log(f"Server up on {base} (pid {process.pid}).")
+        yield base, process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log_file.close()
+
+
+def worker_rss_mb(master_pid: int) -> list[float]:
+    """Resident memory of each gunicorn worker (Linux /proc; empty elsewhere)."""
+    try:
+        children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+        sizes = []
+        for pid in children:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    sizes.append(round(int(line.split()[1]) / 1024, 1))
+        return sizes
+    except OSError:
+        return []
+
+
+def measure(
+    base: str,
+    request: load.Request,
+    session: load.Session | None,
+    *,
+    args: argparse.Namespace,
+) -> tuple[load.Result, load.Result, float, bool]:
+    """Closed loop to saturation, then open loop at the chosen rate (capped under saturation)."""
+    if load.wrk_available():
+        closed = load.closed_loop(
+            base, request, session, seconds=args.duration, connections=args.connections
+        )
+    else:
+        closed = load.closed_loop_python(
+            base, request, session, seconds=args.duration, connections=args.connections
+        )
+    # Past saturation an open loop only measures a growing queue: cap the rate below capacity.
+    rate = min(args.rate, round(0.8 * closed.rps, 1)) if closed.rps else args.rate
+    capped = rate < args.rate
+    opened = load.open_loop(base, request, session, rate=max(rate, 1.0), seconds=args.duration)
+    return closed, opened, rate, capped
+
+
+def git_revision() -> str:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607 -- git from PATH
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m pollinate.bench", description="Pollinate's benchmark harness (issue 9)."
+    )
+    parser.add_argument("--scale", choices=sorted(SCALES), default="S")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--duration", type=int, default=5, help="seconds per load run")
+    parser.add_argument("--rate", type=float, default=100.0, help="open-loop requests/s")
+    parser.add_argument("--connections", type=int, default=8, help="closed-loop connections")
+    parser.add_argument("--only", default="", help="comma-separated endpoint names")
+    parser.add_argument("--no-profile", action="store_true", help="skip the pyinstrument step")
+    parser.add_argument("--out-dir", type=Path, default=ROOT / "bench" / "results")
+    args = parser.parse_args(argv)
+
+    var_dir = ROOT / "var" / f"bench-{args.scale}"
+    env = bench_env(var_dir, secrets.token_urlsafe(50))
+    started = time.monotonic()
+    machine = report.machine()
+    if not load.wrk_available():
+        log("wrk is not installed (scripts/install-system-packages): closed loop uses Python.")
+    generation = ensure_org(args.scale, args.seed, var_dir, env)
+
+    log("Resolving endpoints and counting their queries in-process…")
+    prepared = django_step("prepare", env, var_dir)
+    only = {name for name in args.only.split(",") if name}
+    targets = {
+        name: spec for name, spec in prepared["endpoints"].items() if not only or name in only
+    }
+    log(f"Endpoints: {', '.join(targets)}; skipped: {', '.join(prepared['skipped']) or 'none'}.")
+    log("Running engine benchmarks…")
+    engines = django_step("engines", env, var_dir, "--scale", args.scale)
+
+    endpoint_rows: dict[str, Any] = {}
+    endpoint_details: dict[str, Any] = {}
+    with server(env, var_dir) as (base, process):
+        session = asyncio.run(
+            load.sign_in(base, email=prepared["email"], password=prepared["password"])
+        )
+        floor_request = load.Request("/ping")
+        # Warm-up: fills each worker's connection, template and session caches.
+        load.open_loop(base, floor_request, None, rate=50, seconds=2)
+        rss_warm = worker_rss_mb(process.pid)
+        log("Floor: /ping …")
+        floor_closed, floor_open, floor_rate, floor_capped = measure(
+            base, floor_request, None, args=args
+        )
+        floor = {"rps": round(floor_closed.rps, 1), "p99_ms": round(floor_open.p99_ms, 2)}
+        log(f"Floor: {floor['rps']} req/s, p99 {floor['p99_ms']} ms at {floor_rate}/s.")
+        for name, spec in targets.items():
+            body = load.form_body(spec["data"], session)
+            request = load.Request(spec["path"], spec["method"], body, tuple(spec["ok_status"]))
+            closed, opened, rate, capped = measure(base, request, session, args=args)
+            endpoint_rows[name] = {
+                "rps": round(closed.rps, 1),
+                "p50_ms": round(opened.p50_ms, 2),
+                "p95_ms": round(opened.p95_ms, 2),
+                "p99_ms": round(opened.p99_ms, 2),
+                "errors": closed.errors + opened.errors,
+                "queries": spec["queries"],
+                "ratio_to_floor": round(closed.rps / floor_closed.rps, 3)
+                if floor_closed.rps
+                else 0.0,
+            }
+            endpoint_details[name] = {
+                "path": spec["path"],
+                "method": spec["method"],
+                "status_in_process": spec["status"],
+                "open_rate": rate,
+                "open_rate_capped": capped,
+                "open_sent": opened.requests,
+                "open_max_ms": round(opened.max_ms, 1),
+                "closed_p50_ms": round(closed.p50_ms, 2),
+                "closed_p99_ms": round(closed.p99_ms, 2),
+                "closed_requests": closed.requests,
+            }
+            log(
+                f"{name}: {closed.rps:.0f} req/s ({endpoint_rows[name]['ratio_to_floor']}× floor),"
+                f" p50 {opened.p50_ms:.1f} / p99 {opened.p99_ms:.1f} ms at {rate}/s,"
+                f" {endpoint_rows[name]['errors']} errors, {spec['queries']} queries"
+            )
+        rss_end = worker_rss_mb(process.pid)
+
+    profiles: dict[str, str] = {}
+    if not args.no_profile:
+        log("Profiling the home and directory pages (pyinstrument)…")
+        profiles = django_step(
+            "profile",
+            env,
+            var_dir,
+            "--scale",
+            args.scale,
+            "--names",
+            "home,directory",
+        )
+        for name, path in profiles.items():
+            target = args.out_dir / Path(path).name
+            args.out_dir.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+            profiles[name] = str(target.relative_to(ROOT))
+
+    results = {
+        "scale": args.scale,
+        "machine": machine,
+        "floor": floor,
+        "endpoints": endpoint_rows,
+        "engines": engines["engines"],
+    }
+    workers = os.environ.get("WEB_WORKERS", "default")
+    details = {
+        "command": f"python -m pollinate.bench {' '.join(argv or sys.argv[1:])}".strip(),
+        "git": git_revision(),
+        "finished_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "seconds": round(time.monotonic() - started, 1),
+        "generation": generation,
+        "server": {
+            "workers": f"WEB_WORKERS={workers}, WEB_THREADS={os.environ.get('WEB_THREADS', '2')}",
+            "worker_rss_mb": f"{rss_warm} → {rss_end}",
+        },
+        "closed_loop": (
+            f"{'wrk' if load.wrk_available() else 'python'}, {args.connections} connections,"
+            f" {args.duration} s"
+        ),
+        "open_loop": (
+            f"aiohttp, {args.rate:g} req/s scheduled (capped at 80 % of the closed-loop rate),"
+            f" {args.duration} s, latency from the scheduled send time"
+        ),
+        "floor": {"open_rate": floor_rate, "open_rate_capped": floor_capped},
+        "endpoints": endpoint_details,
+        "skipped_endpoints": prepared["skipped"],
+        "skipped_engines": engines["skipped"],
+        "profiles": profiles,
+    }
+    for written in report.write(results, details, out_dir=args.out_dir):
+        log(f"Wrote {written.relative_to(ROOT) if written.is_relative_to(ROOT) else written}")
+    log(f"Done in {details['seconds']} s.")
+    return 0
