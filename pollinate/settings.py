@@ -162,6 +162,14 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 AUTH_USER_MODEL = "people.User"
 AUTHENTICATION_BACKENDS = [
+# Background work (pollinate/core/tasks.py): huey on a SQLite file by default, Redis when REDIS_URL
+# is set. TASKS_IMMEDIATE runs tasks in-process on commit (the default under tests).
+TASKS_IMMEDIATE = env_bool("TASKS_IMMEDIATE", TESTING)
+TASKS_SQLITE_PATH = Path(env_str("TASKS_SQLITE_PATH", str(VAR_DIR / "tasks.sqlite3")))
+TASKS_WORKERS = env_int("TASKS_WORKERS", 2, minimum=1)
+TASKS_RETRIES = env_int("TASKS_RETRIES", 5, minimum=0)
+TASKS_RETRY_DELAY = env_int("TASKS_RETRY_DELAY", 30, minimum=1)  # seconds, doubled per retry
+
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
