@@ -6,8 +6,10 @@ An app exposes one by writing a function in ``pollinate/<app>/bench.py``::
         ...
         return {"value": 1.8, "unit": "s for 10k requests x 1k coaches"}
 
-and adding it to ``ENGINES`` below. The harness runs it inside Django against the benchmark
-database (so it may read generated rows), before the server starts, and records what it returns.
+and adding it to ``ENGINES`` below. A function that already returns a dict of several figures
+can be registered as it is, naming the ``field`` to record and its ``unit``. The harness runs it
+inside Django against the benchmark database (so it may read generated rows), before the server
+starts, and records what it returns.
 A module or function that does not exist yet is skipped; one that raises is recorded as failed.
 """
 
@@ -21,10 +23,26 @@ class Engine:
     name: str
     module: str
     function: str
+    # For functions returning several figures: which one is the headline, and in what unit.
+    field: str = ""
+    unit: str = ""
 
 
 ENGINES: list[Engine] = [
-    Engine("coaching_batch_matching", "pollinate.coaching.bench", "batch_matching"),
+    Engine(
+        "coaching_batch_matching_10k_x_1k",
+        "pollinate.coaching.bench",
+        "bench_batch",
+        field="seconds",
+        unit="s (best of 3, 10k requests x 1k coaches)",
+    ),
+    Engine(
+        "coaching_suggest_p95",
+        "pollinate.coaching.bench",
+        "bench_suggest",
+        field="p95_ms",
+        unit="ms per suggestion among 5k coaches",
+    ),
     Engine("search_worst_query", "pollinate.practices.bench", "search_worst_query"),
     Engine("search_worst_query_core", "pollinate.core.bench", "search_worst_query"),
     Engine("chat_fanout_p99", "pollinate.chats.bench", "fanout_p99"),
