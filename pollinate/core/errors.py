@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
+
+from pollinate.core.middleware import database_unavailable_response, is_database_unavailable
 
 
 def _respond(request: HttpRequest, status: int, code: str, message: str) -> HttpResponse:
@@ -36,6 +40,9 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    exception = sys.exc_info()[1]
+    if is_database_unavailable(exception):
+        return database_unavailable_response(request, exception)  # type: ignore[arg-type]
     return _respond(
         request, 500, "server_error", _("Something went wrong on our side. It has been logged.")
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 
@@ -47,37 +48,42 @@ class ContentSecurityPolicyMiddleware:
 
 
 class DatabaseUnavailableMiddleware:
-    """Answers 503 with a human page when the database cannot be reached or written."""
+    """Answers 503 with a human page when a view finds the database unreachable or read-only.
+
+    Failures inside other middleware (sessions, the person lookup) reach ``handler500``, which
+    answers the same way through ``database_unavailable_response``.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        try:
-            return self.get_response(request)
-        except (OperationalError, InterfaceError) as exc:
-            return self._unavailable(request, exc)
+        return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if isinstance(exception, (OperationalError, InterfaceError)) or (
-            isinstance(exception, DatabaseError) and "read-only" in str(exception).lower()
-        ):
-            return self._unavailable(request, exception)
+        if is_database_unavailable(exception):
+            return database_unavailable_response(request, exception)
         return None
 
-    def _unavailable(self, request: HttpRequest, exc: Exception) -> HttpResponse:
-        logger.error("database unavailable while serving %s: %s", request.path, exc)
-        if request.path.startswith("/api/"):
-            import json
 
-            body = json.dumps(
-                {
-                    "code": "service_unavailable",
-                    "message": _("Pollinate cannot reach its database right now. Try again soon."),
-                }
-            )
-            return HttpResponse(body, status=503, content_type="application/json")
-        html = render_to_string("core/unavailable.html")
-        response = HttpResponse(html, status=503)
-        response["Retry-After"] = "30"
-        return response
+def is_database_unavailable(exception: BaseException | None) -> bool:
+    return isinstance(exception, (OperationalError, InterfaceError)) or (
+        isinstance(exception, DatabaseError) and "read-only" in str(exception).lower()
+    )
+
+
+def database_unavailable_response(request: HttpRequest, exc: BaseException) -> HttpResponse:
+    """503 with a human message (JSON under /api/); also used by the 500 handler."""
+    logger.error("database unavailable while serving %s: %s", request.path, exc)
+    if request.path.startswith("/api/"):
+        body = json.dumps(
+            {
+                "code": "service_unavailable",
+                "message": _("Pollinate cannot reach its database right now. Try again soon."),
+            }
+        )
+        response = HttpResponse(body, status=503, content_type="application/json")
+    else:
+        response = HttpResponse(render_to_string("core/unavailable.html"), status=503)
+    response["Retry-After"] = "30"
+    return response

@@ -1,4 +1,5 @@
-from __future__ import annotations
+# No `from __future__ import annotations` here: django-ninja reads parameter annotations at import
+# time to build its schemas, and postponed (string) annotations break query-schema parameters.
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
@@ -48,7 +49,10 @@ class DirectoryQuery(Schema):
 
 @router.get("/people", response=list[PersonListItemOut])
 @paginate(LimitOffsetPagination)
-def people_list(request: HttpRequest, filters: Query[DirectoryQuery]) -> list[PersonListItemOut]:
+def people_list(
+    request: HttpRequest,
+    filters: DirectoryQuery = Query(...),  # noqa: B008 -- ninja declares query params this way
+) -> list[PersonListItemOut]:
     api_member(request)
     site = Site.objects.filter(code=filters.site).first() if filters.site else None
     topic = Topic.objects.filter(pk=filters.topic).first() if filters.topic else None

@@ -19,6 +19,11 @@ class SignInForm(AuthenticationForm):
         label=_("Email address"),
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
     )
+
+    def clean_username(self) -> str:
+        # Accounts are stored in lower case; people type their address any way they like.
+        return str(self.cleaned_data["username"]).strip().lower()
+
     error_messages = {
         "invalid_login": _("That email address and password do not match an account."),
         "inactive": _("This account is not active. Ask an administrator."),

@@ -22,10 +22,12 @@ class PersonLanguageMiddleware:
         if user.is_authenticated:
             person = Person.objects.select_related("site", "user").filter(user_id=user.pk).first()
         request.person = person  # type: ignore[attr-defined]
-        if person is not None and person.interface_language:
-            translation.activate(person.interface_language)
+        if person is None or not person.interface_language:
+            return self.get_response(request)
+        # override() restores the previous language afterwards, so it never leaks into the next
+        # request served by this thread.
+        with translation.override(person.interface_language):
             request.LANGUAGE_CODE = person.interface_language
-        response = self.get_response(request)
-        if person is not None and person.interface_language:
-            response.headers.setdefault("Content-Language", person.interface_language)
+            response = self.get_response(request)
+        response.headers["Content-Language"] = person.interface_language
         return response

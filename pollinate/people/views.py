@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import copy
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -83,7 +85,9 @@ def person_detail(request: MemberRequest, person_id: int) -> HttpResponse:
 @member_required
 def profile_edit(request: MemberRequest) -> HttpResponse:
     person = access_person(request.person, request.person.pk, for_write=True)
-    form = ProfileForm(request.POST or None, request.FILES or None, instance=person)
+    # The form validates a copy: the service compares against the stored profile to know what
+    # changed, and a rejected photo must leave the person untouched.
+    form = ProfileForm(request.POST or None, request.FILES or None, instance=copy.copy(person))
     if request.method == "POST" and form.is_valid():
         try:
             services.person_update(

@@ -1,0 +1,229 @@
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.test import Client
+from PIL import Image
+
+from pollinate.activity.models import Activity
+from pollinate.people.models import Person, Skill
+from pollinate.people.tests.factories import PersonFactory, SkillFactory, TopicFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _png(size: tuple[int, int] = (40, 40)) -> io.BytesIO:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buffer, format="PNG")
+    buffer.seek(0)
+    buffer.name = "me.png"
+    return buffer
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/", "/people/", "/me/", "/me/activity/", "/sites/lyon/", "/people/invite/"],
+)
+def test_it_sends_anonymous_visitors_to_sign_in(client: Client, site_a, url: str) -> None:
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/sign-in/")
+
+
+def test_it_shows_another_sites_member_page_to_a_member(as_client, bob, charlie) -> None:
+    response = as_client(bob).get(f"/people/{charlie.pk}/")
+    assert response.status_code == 200
+    assert "Charlie" in response.content.decode()
+    assert "Porto Plant" in response.content.decode()
+
+
+def test_it_answers_404_for_an_unknown_person_and_site(as_client, bob) -> None:
+    assert as_client(bob).get("/people/999999/").status_code == 404
+    assert as_client(bob).get("/sites/nowhere/").status_code == 404
+
+
+def test_it_hides_deactivated_people_from_members(as_client, bob, charlie) -> None:
+    charlie.user.is_active = False
+    charlie.user.save()
+    assert as_client(bob).get(f"/people/{charlie.pk}/").status_code == 404
+
+
+def test_it_saves_a_profile_with_a_photo_and_records_activity(as_client, bob) -> None:
+    response = as_client(bob).post(
+        "/me/",
+        {
+            "display_name": "Bob Martin",
+            "job_title": "Line technician",
+            "team": "Night shift",
+            "languages": ["fr", "en"],
+            "time_zone": "Europe/Paris",
+            "bio": "Lens edging since 2009.",
+            "interface_language": "",
+            "photo": _png(),
+        },
+    )
+    assert response.status_code == 302
+    bob.refresh_from_db()
+    assert bob.display_name == "Bob Martin"
+    assert bob.languages == ["fr", "en"]
+    assert bob.photo.name.startswith("people/") and bob.photo.name.endswith(".jpg")
+    assert "me" not in bob.photo.name.rsplit("/", 1)[1]
+    activity = Activity.objects.get(verb="person.profile_updated")
+    assert activity.actor == bob and "photo" in activity.payload["fields"]
+
+
+def test_it_refuses_a_file_that_is_not_an_image_and_keeps_the_profile(as_client, bob) -> None:
+    fake = io.BytesIO(b"<script>alert(1)</script>")
+    fake.name = "photo.png"
+    response = as_client(bob).post(
+        "/me/",
+        {
+            "display_name": "Changed",
+            "languages": ["fr"],
+            "time_zone": "Europe/Paris",
+            "photo": fake,
+        },
+    )
+    assert response.status_code == 400
+    assert "image" in response.content.decode().lower()
+    bob.refresh_from_db()
+    assert bob.display_name == "Bob"
+    assert not bob.photo
+
+
+def test_it_shows_field_errors_for_a_bad_time_zone(as_client, bob) -> None:
+    response = as_client(bob).post(
+        "/me/", {"display_name": "", "languages": ["fr"], "time_zone": "Mars/Olympus"}
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "errorlist" in body
+    assert "Mars/Olympus" in body
+
+
+def test_it_refuses_the_wrong_method(as_client, bob) -> None:
+    assert as_client(bob).post("/people/").status_code == 405
+    assert as_client(bob).get("/me/skills/").status_code == 405
+
+
+def test_it_adds_and_removes_a_skill(as_client, bob) -> None:
+    topic = TopicFactory(name="Lens edging")
+    client = as_client(bob)
+    assert client.post("/me/skills/", {"topic": topic.pk, "level": 4}).status_code == 302
+    assert Skill.objects.get(person=bob, topic=topic).level == 4
+    assert client.post(f"/me/skills/{topic.pk}/remove/").status_code == 302
+    assert not Skill.objects.filter(person=bob).exists()
+
+
+def test_the_directory_finds_who_knows_a_topic_across_sites_best_first(
+    as_client, bob, charlie, dana
+) -> None:
+    welding = TopicFactory(name="Welding")
+    SkillFactory(person=charlie, topic=welding, level=3)
+    SkillFactory(person=dana, topic=welding, level=4)
+    response = as_client(bob).get("/people/", {"topic": welding.pk})
+    people = list(response.context["page"].object_list)
+    assert people == [dana, charlie]
+
+
+def test_the_directory_filters_by_site_country_and_language(as_client, bob, charlie) -> None:
+    client = as_client(bob)
+    assert list(client.get("/people/", {"site": "porto"}).context["page"]) == [charlie]
+    assert list(client.get("/people/", {"country": "PT"}).context["page"]) == [charlie]
+    speakers = list(client.get("/people/", {"language": "pt"}).context["page"])
+    assert speakers == [charlie]
+
+
+def test_the_directory_uses_a_constant_number_of_queries(
+    as_client, bob, site_a, django_assert_max_num_queries
+) -> None:
+    topic = TopicFactory()
+    for person in PersonFactory.create_batch(30, site=site_a):
+        SkillFactory(person=person, topic=topic, level=3)
+    client = as_client(bob)
+    with django_assert_max_num_queries(12):
+        response = client.get("/people/")
+    assert response.status_code == 200
+
+
+def test_the_directory_answers_htmx_with_the_results_partial(as_client, bob) -> None:
+    response = as_client(bob).get("/people/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert "<html" not in response.content.decode()
+
+
+def test_the_site_page_shows_who_is_there_and_what_they_know(as_client, bob, alice, site_a) -> None:
+    SkillFactory(person=alice, topic=TopicFactory(name="Kaizen"), level=4)
+    response = as_client(bob).get("/sites/lyon/")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Alice" in body and "Kaizen" in body
+
+
+def test_a_renamed_topic_keeps_its_old_link_working(as_client, bob) -> None:
+    topic = TopicFactory(name="Welding")
+    old_slug = topic.slug
+    topic.name, topic.slug = "Arc welding", "arc-welding"
+    topic.save()
+    response = as_client(bob).get(f"/topics/{topic.pk}-{old_slug}/")
+    assert response.status_code == 301
+    assert response["Location"] == f"/topics/{topic.pk}-arc-welding/"
+
+
+def test_a_merged_topic_redirects_to_the_topic_it_was_merged_into(as_client, bob, admin) -> None:
+    from pollinate.people.services import topic_merge
+
+    source, target = TopicFactory(name="MIG welding"), TopicFactory(name="Welding")
+    SkillFactory(person=bob, topic=source, level=2)
+    topic_merge(actor=admin, source=source, target=target)
+    response = as_client(bob).get(f"/topics/{source.pk}-{source.slug}/")
+    assert response.status_code == 301
+    assert response["Location"] == target.get_absolute_url()
+    assert Skill.objects.get(person=bob).topic == target
+
+
+def test_my_activity_shows_only_my_own_records(as_client, bob, charlie) -> None:
+    as_client(charlie).post("/me/skills/", {"topic": TopicFactory().pk, "level": 2})
+    as_client(bob).post(
+        "/me/", {"display_name": "Bobby", "languages": ["fr"], "time_zone": "Europe/Paris"}
+    )
+    response = as_client(bob).get("/me/activity/")
+    rows = response.context["rows"]
+    assert [activity.actor for activity, _ in rows] == [bob]
+    assert "updated their profile" in response.content.decode()
+
+
+def test_only_administrators_can_open_the_invitation_page(as_client, bob, alice, admin) -> None:
+    assert as_client(bob).get("/people/invite/").status_code == 403
+    assert as_client(alice).get("/people/invite/").status_code == 403
+    assert as_client(admin).get("/people/invite/").status_code == 200
+
+
+def test_an_account_without_a_profile_gets_an_explanation(client: Client, db) -> None:
+    from pollinate.people.models import User
+
+    user = User.objects.create_user("lonely@example.com", "x-very-long-password")
+    client.force_login(user)
+    response = client.get("/")
+    assert response.status_code == 403
+    assert "no member profile" in response.content.decode()
+
+
+def test_the_language_switch_is_remembered_on_the_profile(as_client, bob) -> None:
+    client = as_client(bob)
+    response = client.post("/i18n/setlang/", {"language": "fr", "next": "/"})
+    assert response.status_code == 302
+    bob.refresh_from_db()
+    assert bob.interface_language == "fr"
+    assert client.get("/").headers["Content-Language"] == "fr"
+
+
+def test_people_created_by_the_service_get_their_sites_time_zone(site_b) -> None:
+    from pollinate.people.services import person_create
+
+    person = person_create(email="New@Example.com", password=None, display_name="New", site=site_b)
+    assert isinstance(person, Person)
+    assert person.user.email == "new@example.com"
+    assert person.time_zone == "Europe/Lisbon"
+    assert Activity.objects.filter(verb="person.joined", actor=person).count() == 1
