@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "ninja",
+    "channels",
     "pollinate.core",
     "pollinate.people",
     "pollinate.activity",
@@ -114,6 +115,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "pollinate.core.context_processors.navigation",
+                "pollinate.notifications.context_processors.unread_notifications",
             ],
         },
     }
@@ -160,8 +162,6 @@ else:
     }
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
-AUTH_USER_MODEL = "people.User"
-AUTHENTICATION_BACKENDS = [
 # Background work (pollinate/core/tasks.py): huey on a SQLite file by default, Redis when REDIS_URL
 # is set. TASKS_IMMEDIATE runs tasks in-process on commit (the default under tests).
 TASKS_IMMEDIATE = env_bool("TASKS_IMMEDIATE", TESTING)
@@ -170,6 +170,8 @@ TASKS_WORKERS = env_int("TASKS_WORKERS", 2, minimum=1)
 TASKS_RETRIES = env_int("TASKS_RETRIES", 5, minimum=0)
 TASKS_RETRY_DELAY = env_int("TASKS_RETRY_DELAY", 30, minimum=1)  # seconds, doubled per retry
 
+AUTH_USER_MODEL = "people.User"
+AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -253,6 +255,33 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}},
 }
 
+# Live chats (docs/chats.md): the realtime ASGI process and its channel layer. In-process by
+# default (one realtime process); Redis when REDIS_URL is set, so several processes share rooms.
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}
+    }
+REALTIME_PORT = env_int("REALTIME_PORT", 8001, minimum=1)
+# Empty: pages connect to ws(s)://<page host>:REALTIME_PORT; set it when a proxy serves /ws/.
+REALTIME_URL = env_str("REALTIME_URL", "").rstrip("/")
+CHAT_MESSAGE_MAX_LENGTH = env_int("CHAT_MESSAGE_MAX_LENGTH", 1000, minimum=10)
+CHAT_RATE_LIMIT = env_int("CHAT_RATE_LIMIT", 10, minimum=1)  # messages per CHAT_RATE_WINDOW
+CHAT_RATE_WINDOW = env_int("CHAT_RATE_WINDOW", 10, minimum=1)  # seconds
+
 # Product rules, overridable per organisation.
 PRIVACY_MIN_GROUP = env_int("PRIVACY_MIN_GROUP", 5, minimum=1)
+# Questions: escalate to site leads and coaches when unanswered this long; cap offers per person.
+QUESTIONS_ESCALATE_AFTER_HOURS = env_int("QUESTIONS_ESCALATE_AFTER_HOURS", 48, minimum=1)
+QUESTIONS_MAX_OFFERS_PER_WEEK = env_int("QUESTIONS_MAX_OFFERS_PER_WEEK", 10, minimum=1)
+# A practice becomes "verified" once this many other sites adopted it with a positive outcome.
+PRACTICE_VERIFIED_MIN_SITES = env_int("PRACTICE_VERIFIED_MIN_SITES", 2, minimum=1)
+# Full-text search ranks at most this many newest matches, so very common terms stay fast.
+SEARCH_CANDIDATE_CAP = env_int("SEARCH_CANDIDATE_CAP", 400, minimum=10)
 CSRF_FAILURE_VIEW = "pollinate.core.errors.csrf_failure"

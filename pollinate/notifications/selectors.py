@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from pollinate.notifications.models import Delivery, Notification, NotificationKind, Preference
+from pollinate.people.models import Person
+
+
+def notification_unread_count(*, person: Person) -> int:
+    return Notification.objects.filter(recipient=person, read_at__isnull=True).count()
+
+
+def notification_list(*, person: Person, unread_only: bool = False) -> QuerySet[Notification]:
+    notifications = Notification.objects.filter(recipient=person).select_related(
+        "actor", "actor__site"
+    )
+    if unread_only:
+        notifications = notifications.filter(read_at__isnull=True)
+    return notifications
+
+
+def preference_map(*, person: Person) -> dict[str, str]:
+    """Every kind's email delivery for a person: their choice, or the kind's default."""
+    chosen = dict(Preference.objects.filter(person=person).values_list("kind", "delivery"))
+    return {
+        kind: chosen.get(kind, NotificationKind.default_delivery(kind))
+        for kind in NotificationKind.values
+    }
+
+
+def notification_routing_opt_outs(*, person_ids: list[int]) -> set[int]:
+    """People who switched "questions offered to me" off: routing leaves them alone."""
+    return set(
+        Preference.objects.filter(
+            person_id__in=person_ids, kind=NotificationKind.QUESTION_OFFERED, delivery=Delivery.OFF
+        ).values_list("person_id", flat=True)
+    )

@@ -1,0 +1,126 @@
+"""Reads about questions: lists (all, unanswered at my site, I could answer, mine) and details."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from pollinate.people.models import Person, Site, Skill, Topic
+from pollinate.questions.models import (
+    Answer,
+    AnswerHelpful,
+    Comment,
+    Question,
+    QuestionOffer,
+    QuestionStatus,
+    QuestionTopic,
+)
+
+COULD_ANSWER_WINDOW = 200  # newest matching open questions considered per topic scan
+
+
+def _with_cards(questions: QuerySet[Question]) -> QuerySet[Question]:
+    return questions.select_related("author", "author__site", "site").prefetch_related(
+        Prefetch("topics", queryset=Topic.objects.only("id", "name", "name_translations", "slug"))
+    )
+
+
+def question_list(
+    *, query: str = "", topic: Topic | None = None, status: str = ""
+) -> QuerySet[Question]:
+    questions = Question.objects.all()
+    if query:
+        questions = questions.filter(Q(title__icontains=query) | Q(body__icontains=query))
+    if topic is not None:
+        questions = questions.filter(topic_links__topic=topic)
+    if status:
+        questions = questions.filter(status=status)
+    return _with_cards(questions.order_by("-created_at", "-id"))
+
+
+def question_list_unanswered_at_site(*, site: Site) -> QuerySet[Question]:
+    return _with_cards(
+        Question.objects.filter(site=site, status=QuestionStatus.OPEN, answer_count=0).order_by(
+            "-created_at", "-id"
+        )
+    )
+
+
+def question_list_mine(*, person: Person) -> QuerySet[Question]:
+    return _with_cards(Question.objects.filter(author=person).order_by("-created_at", "-id"))
+
+
+def question_list_could_answer(*, person: Person) -> QuerySet[Question]:
+    """Open questions offered to me, or about topics where I am proficient, newest first."""
+    topic_ids = list(
+        Skill.objects.filter(person=person, level__gte=3).values_list("topic_id", flat=True)
+    )
+    ids: set[int] = set(
+        QuestionOffer.objects.filter(person=person).values_list("question_id", flat=True)[:200]
+    )
+    if topic_ids:
+        # Walks the (topic, is_open, -created_at) index: cheap however many questions exist.
+        ids.update(
+            QuestionTopic.objects.filter(topic_id__in=topic_ids, is_open=True)
+            .order_by("-created_at")
+            .values_list("question_id", flat=True)[:COULD_ANSWER_WINDOW]
+        )
+    return _with_cards(
+        Question.objects.filter(pk__in=ids, status=QuestionStatus.OPEN)
+        .exclude(author=person)
+        .order_by("-created_at", "-id")
+    )
+
+
+def answer_list_for_question(*, question: Question) -> QuerySet[Answer]:
+    return (
+        Answer.objects.filter(question=question)
+        .select_related("author", "author__site")
+        .prefetch_related(
+            Prefetch("comments", queryset=Comment.objects.select_related("author", "author__site"))
+        )
+    )
+
+
+def helpful_answer_ids(*, person: Person, question: Question) -> set[int]:
+    return set(
+        AnswerHelpful.objects.filter(person=person, answer__question=question).values_list(
+            "answer_id", flat=True
+        )
+    )
+
+
+@dataclass(frozen=True)
+class HelpGiven:
+    answers: int
+    accepted: int
+    accepted_cross_site: int
+    helpful_marks: int
+    recent_accepted: list[Answer]
+
+
+def help_given(*, person: Person) -> HelpGiven:
+    """Recognition from help given: accepted and helpful answers, especially across sites."""
+    totals = Answer.objects.filter(author=person).aggregate(
+        answers=Count("id"),
+        accepted=Count("id", filter=Q(is_accepted=True)),
+        cross=Count("id", filter=Q(is_accepted=True, is_cross_site=True)),
+    )
+    helpful = sum(
+        Answer.objects.filter(author=person, helpful_count__gt=0).values_list(
+            "helpful_count", flat=True
+        )
+    )
+    recent = list(
+        Answer.objects.filter(author=person, is_accepted=True)
+        .select_related("question", "question__site")
+        .order_by("-created_at")[:5]
+    )
+    return HelpGiven(
+        answers=totals["answers"],
+        accepted=totals["accepted"],
+        accepted_cross_site=totals["cross"],
+        helpful_marks=helpful,
+        recent_accepted=recent,
+    )

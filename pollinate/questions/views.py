@@ -1,0 +1,180 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from pollinate.core.ratelimit import RateLimited, rate_limited_response
+from pollinate.people.access import MemberRequest, member_required
+from pollinate.questions import selectors, services
+from pollinate.questions.access import access_answer, access_question, can_accept, can_moderate
+from pollinate.questions.forms import (
+    AnswerForm,
+    CloseForm,
+    CommentForm,
+    ListFilterForm,
+    QuestionForm,
+)
+
+PAGE_SIZE = 20
+SCOPES = ("all", "site", "could", "mine")
+
+
+@require_GET
+@member_required
+def question_list(request: MemberRequest) -> HttpResponse:
+    scope = request.GET.get("scope", "all")
+    if scope not in SCOPES:
+        scope = "all"
+    form = ListFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {"q": "", "topic": None}
+    if scope == "site":
+        questions = selectors.question_list_unanswered_at_site(site=request.person.site)
+    elif scope == "could":
+        questions = selectors.question_list_could_answer(person=request.person)
+    elif scope == "mine":
+        questions = selectors.question_list_mine(person=request.person)
+    else:
+        questions = selectors.question_list(query=data["q"], topic=data["topic"])
+    page = Paginator(questions, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page": page, "scope": scope, "form": form, "query": f"scope={scope}"}
+    template = "questions/_partials/question_list.html" if request.htmx else "questions/list.html"
+    return render(request, template, context)
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+def question_ask(request: MemberRequest) -> HttpResponse:
+    initial = {"language": (request.person.languages or ["en"])[0]}
+    form = QuestionForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            question = services.question_ask(actor=request.person, **form.cleaned_data)
+        except RateLimited as limited:
+            return rate_limited_response(request, limited.retry_after)
+        except ValidationError as error:
+            form.add_error("photo" if form.cleaned_data.get("photo") else None, error)
+        else:
+            messages.success(request, _("Your question is posted. We let people who may know."))
+            return redirect(question)
+    status = 400 if form.errors else 200
+    return render(request, "questions/ask.html", {"form": form}, status=status)
+
+
+def _detail_context(request: MemberRequest, question_id: int) -> dict[str, object]:
+    question = access_question(request.person, question_id)
+    return {
+        "question": question,
+        "answers": selectors.answer_list_for_question(question=question),
+        "helpful_ids": selectors.helpful_answer_ids(person=request.person, question=question),
+        "can_accept": can_accept(request.person, question),
+        "can_close": can_accept(request.person, question) or can_moderate(request.person, question),
+        "answer_form": AnswerForm(),
+        "comment_form": CommentForm(),
+    }
+
+
+@require_GET
+@member_required
+def question_detail(request: MemberRequest, question_id: int) -> HttpResponse:
+    return render(request, "questions/detail.html", _detail_context(request, question_id))
+
+
+@require_POST
+@member_required
+def answer_create(request: MemberRequest, question_id: int) -> HttpResponse:
+    question = access_question(request.person, question_id)
+    form = AnswerForm(request.POST)
+    if form.is_valid():
+        try:
+            answer = services.answer_post(
+                actor=request.person, question=question, body=form.cleaned_data["body"]
+            )
+        except RateLimited as limited:
+            return rate_limited_response(request, limited.retry_after)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Thank you — your answer is posted."))
+            return redirect(answer.get_absolute_url())
+    context = _detail_context(request, question_id) | {"answer_form": form}
+    return render(request, "questions/detail.html", context, status=400)
+
+
+@require_POST
+@member_required
+def comment_create(request: MemberRequest, answer_id: int) -> HttpResponse:
+    answer = access_answer(request.person, answer_id)
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("A comment needs some text (up to 2000 characters)."))
+        return redirect(answer.get_absolute_url())
+    try:
+        services.comment_post(actor=request.person, answer=answer, body=form.cleaned_data["body"])
+    except RateLimited as limited:
+        return rate_limited_response(request, limited.retry_after)
+    return redirect(answer.get_absolute_url())
+
+
+@require_POST
+@member_required
+def answer_helpful(request: MemberRequest, answer_id: int) -> HttpResponse:
+    answer = access_answer(request.person, answer_id)
+    helpful = request.POST.get("helpful", "1") == "1"
+    answer = services.answer_mark_helpful(actor=request.person, answer=answer, helpful=helpful)
+    if request.htmx:
+        return render(
+            request,
+            "questions/_partials/helpful.html",
+            {"answer": answer, "marked": helpful, "can_mark": True},
+        )
+    return redirect(answer.get_absolute_url())
+
+
+@require_POST
+@member_required
+def answer_accept(request: MemberRequest, answer_id: int) -> HttpResponse:
+    answer = access_answer(request.person, answer_id)
+    try:
+        services.answer_accept(actor=request.person, answer=answer)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Answer accepted. Thank you for closing the loop."))
+    return redirect(answer.get_absolute_url())
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+def question_close(request: MemberRequest, question_id: int) -> HttpResponse:
+    question = access_question(request.person, question_id, for_write=True)
+    form = CloseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            duplicate = (
+                access_question(request.person, data["duplicate_of"])
+                if data.get("duplicate_of")
+                else None
+            )
+            services.question_close(
+                actor=request.person,
+                question=question,
+                reason=data["reason"],
+                duplicate_of=duplicate,
+                practice_id=data.get("practice_id"),
+            )
+        except Http404:
+            form.add_error("duplicate_of", _("There is no question with this number."))
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The question is closed."))
+            return redirect(question)
+    status = 400 if form.errors else 200
+    context = {"form": form, "question": question}
+    return render(request, "questions/close.html", context, status=status)
