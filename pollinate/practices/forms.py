@@ -1,0 +1,237 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from pollinate.people.models import LANGUAGE_CHOICES, Site, Topic
+from pollinate.practices.models import AdoptionStatus, PracticeStatus, Tag
+
+MARKDOWN_HELP = _(
+    "You can use Markdown: **bold**, lists with -, links. Mention someone with @Name."
+)
+
+
+def _topics_field() -> forms.ModelMultipleChoiceField:
+    return forms.ModelMultipleChoiceField(
+        label=_("Topics"),
+        queryset=Topic.objects.filter(merged_into=None).order_by("name"),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+        help_text=_("Hold Ctrl (or Cmd) to choose several."),
+    )
+
+
+class PhotoField(forms.FileField):
+    """A file field whose content is validated (and re-encoded) by the service, not by its name."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "widget",
+            forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}),
+        )
+        super().__init__(**kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        upload = super().clean(data, initial)
+        if upload and upload.size > settings.UPLOAD_MAX_BYTES:
+            raise forms.ValidationError(
+                _("This photo is %(size)s MB; the limit is %(limit)s MB."),
+                params={
+                    "size": round(upload.size / 1_048_576, 1),
+                    "limit": round(settings.UPLOAD_MAX_BYTES / 1_048_576, 1),
+                },
+            )
+        return upload
+
+
+class QuickCaptureForm(forms.Form):
+    title = forms.CharField(
+        label=_("What is it called?"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off"}),
+    )
+    steps = forms.CharField(
+        label=_("What do you do?"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("A few lines are enough; you can complete it later."),
+    )
+    photo = PhotoField(label=_("Photo"), required=False)
+    share = forms.BooleanField(
+        label=_("Share it now with every site"), required=False, initial=True
+    )
+
+
+class PracticeForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    problem = forms.CharField(
+        label=_("The problem it solves"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=MARKDOWN_HELP,
+    )
+    steps = forms.CharField(
+        label=_("What we do"), widget=forms.Textarea(attrs={"rows": 8}), help_text=MARKDOWN_HELP
+    )
+    evidence = forms.CharField(
+        label=_("Evidence of results"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What changed since you started? Numbers help other sites decide."),
+    )
+    metric_unit = forms.CharField(
+        label=_("Measured in"), required=False, max_length=40, help_text=_("e.g. minutes, % scrap")
+    )
+    metric_before = forms.FloatField(label=_("Before"), required=False)
+    metric_after = forms.FloatField(label=_("After"), required=False)
+    video_url = forms.URLField(
+        label=_("Video link"), required=False, assume_scheme="https", max_length=200
+    )
+    language = forms.ChoiceField(label=_("Written in"), choices=LANGUAGE_CHOICES)
+    topics = _topics_field()
+    tags = forms.CharField(
+        label=_("Equipment or process tags"),
+        required=False,
+        max_length=400,
+        help_text=_("Separate with commas, e.g. Press 12, Line B."),
+    )
+    summary = forms.CharField(
+        label=_("What did you change?"),
+        required=False,
+        max_length=200,
+        help_text=_("A short note for the history."),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["topics"].queryset = Topic.objects.filter(merged_into=None).order_by("name")  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        before, after = data.get("metric_before"), data.get("metric_after")
+        if (before is not None or after is not None) and not data.get("metric_unit"):
+            self.add_error("metric_unit", _("Say what the numbers measure."))
+        return data
+
+    def tag_names(self) -> list[str]:
+        raw = self.cleaned_data.get("tags") or ""
+        return [name.strip() for name in raw.split(",") if name.strip()][:12]
+
+
+class PhotoForm(forms.Form):
+    photo = PhotoField(label=_("Add a photo"))
+    caption = forms.CharField(label=_("Caption"), required=False, max_length=200)
+
+
+class OutcomeFields(forms.Form):
+    outcome = forms.CharField(
+        label=_("Outcome"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What happened at your site?"),
+    )
+    outcome_positive = forms.TypedChoiceField(
+        label=_("Was the outcome positive?"),
+        required=False,
+        choices=[("", _("Too early to say")), ("yes", _("Yes")), ("no", _("No"))],
+        coerce=lambda value: {"yes": True, "no": False}.get(value),
+        empty_value=None,
+    )
+    metric_unit = forms.CharField(label=_("Measured in"), required=False, max_length=40)
+    metric_before = forms.FloatField(label=_("Before"), required=False)
+    metric_after = forms.FloatField(label=_("After"), required=False)
+    happened_on = forms.DateField(
+        label=_("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class AdoptionForm(OutcomeFields):
+    status = forms.ChoiceField(
+        label=_("Your site"),
+        choices=[
+            (AdoptionStatus.TRYING, _("is trying it")),
+            (AdoptionStatus.ADOPTED, _("adopted it")),
+            (AdoptionStatus.DROPPED, _("dropped it")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label=_("Why was it dropped?"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("status") == AdoptionStatus.DROPPED and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("Say why, so other sites can learn from it."))
+        return data
+
+
+class AdaptForm(OutcomeFields):
+    title = forms.CharField(label=_("Title of your version"), max_length=200)
+    adaptation_note = forms.CharField(
+        label=_("What did you change, and why?"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+    steps = forms.CharField(
+        label=_("What you do"), widget=forms.Textarea(attrs={"rows": 6}), help_text=MARKDOWN_HELP
+    )
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label=_("Comment"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Mention someone with @Name."),
+    )
+    parent = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class ReviewForm(forms.Form):
+    review_by = forms.DateField(
+        label=_("Review by"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class SupersedeForm(forms.Form):
+    successor = forms.IntegerField(
+        label=_("Number of the newer practice"),
+        min_value=1,
+        help_text=_("The number at the end of its address, e.g. 123 in /practices/123/."),
+    )
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    topic = forms.ModelChoiceField(
+        label=_("Topic"),
+        queryset=Topic.objects.filter(merged_into=None).order_by("name"),
+        required=False,
+        empty_label=_("Any topic"),
+    )
+    site = forms.ModelChoiceField(
+        label=_("Site"),
+        queryset=Site.objects.order_by("name"),
+        required=False,
+        to_field_name="code",
+        empty_label=_("All sites"),
+    )
+    country = forms.ChoiceField(label=_("Country"), required=False)
+    language = forms.ChoiceField(
+        label=_("Language"), required=False, choices=[("", _("Any language")), *LANGUAGE_CHOICES]
+    )
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("Current")), *PracticeStatus.choices]
+    )
+    tag = forms.ModelChoiceField(
+        queryset=Tag.objects.all(), required=False, to_field_name="slug", widget=forms.HiddenInput
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        countries = sorted(
+            {(site.country, site.country_name) for site in Site.objects.all()}, key=lambda c: c[1]
+        )
+        self.fields["country"].choices = [("", _("All countries")), *countries]  # type: ignore[attr-defined]

@@ -1,0 +1,307 @@
+"""Reads about practices: lists, search, the home feed, provenance, similar sites."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from pollinate.core.search import search_ids
+from pollinate.people.models import Person, Site, Topic
+from pollinate.practices.models import (
+    LIVE_STATUSES,
+    Adoption,
+    AdoptionStatus,
+    Comment,
+    Follow,
+    Practice,
+    PracticeAuthor,
+    PracticeStatus,
+    Reaction,
+    Tag,
+)
+from pollinate.practices.search import PERSON, PRACTICE
+
+CARD_RELATED = ("site", "owner", "owner__site")
+
+
+def practice_cards(queryset: QuerySet[Practice]) -> QuerySet[Practice]:
+    """What a practice card renders: origin site, owner, topics and the first photo."""
+    return queryset.select_related(*CARD_RELATED).prefetch_related("topics", "images")
+
+
+@dataclass(frozen=True)
+class PracticeFilters:
+    query: str = ""
+    topic: Topic | None = None
+    tag: Tag | None = None
+    site: Site | None = None
+    country: str = ""
+    language: str = ""
+    status: str = ""
+
+
+def _filtered(*, actor: Person, filters: PracticeFilters) -> QuerySet[Practice]:
+    practices = Practice.objects.visible_to(actor)
+    if filters.status:
+        practices = practices.filter(status=filters.status)
+    elif not filters.query:
+        practices = practices.filter(status__in=LIVE_STATUSES)
+    if filters.topic is not None:
+        practices = practices.filter(
+            pk__in=Practice.topics.through.objects.filter(topic=filters.topic).values("practice_id")
+        )
+    if filters.tag is not None:
+        practices = practices.filter(
+            pk__in=Practice.tags.through.objects.filter(tag=filters.tag).values("practice_id")
+        )
+    if filters.site is not None:
+        practices = practices.filter(site=filters.site)
+    if filters.country:
+        practices = practices.filter(site__country=filters.country)
+    if filters.language:
+        practices = practices.filter(language=filters.language)
+    return practices
+
+
+def quality_score(practice: Practice, *, now: datetime) -> float:
+    """Quality signals on a 0–~3 scale: adoptions elsewhere, helpful reactions, freshness."""
+    adoptions = math.log1p(practice.adoption_count) * 0.6
+    helpful = math.log1p(practice.helpful_count + practice.learned_count) * 0.3
+    age_days = max(0.0, (now - practice.last_activity_at).total_seconds() / 86400)
+    freshness = 0.5 * math.exp(-age_days / 60)
+    status = {PracticeStatus.VERIFIED: 0.4, PracticeStatus.SHARED: 0.1}.get(
+        PracticeStatus(practice.status), -0.5
+    )
+    return adoptions + helpful + freshness + status
+
+
+def practice_search(*, actor: Person, filters: PracticeFilters, limit: int = 50) -> list[Practice]:
+    """Full-text matches blended with quality signals; at most ``limit``, best first.
+
+    Text relevance comes from the shared index (capped candidates); it is scaled to 0–3 by the best
+    match so that a strong text match still outranks a popular but weak one.
+    """
+    candidates = search_ids(PRACTICE, filters.query)
+    if not candidates:
+        return []
+    relevance = dict(candidates)
+    best = max(relevance.values()) or 1.0
+    practices = list(
+        practice_cards(_filtered(actor=actor, filters=filters).filter(pk__in=list(relevance)))
+    )
+    now = timezone.now()
+    for practice in practices:
+        text = 3.0 * max(relevance[practice.pk], 0.0) / best if best > 0 else 0.0
+        practice.search_score = text + quality_score(practice, now=now)  # type: ignore[attr-defined]
+    practices.sort(key=lambda p: p.search_score, reverse=True)  # type: ignore[attr-defined]
+    return practices[:limit]
+
+
+def practice_list(*, actor: Person, filters: PracticeFilters) -> QuerySet[Practice]:
+    """The browsable list (no text query): newest activity first."""
+    return practice_cards(_filtered(actor=actor, filters=filters)).order_by(
+        "-last_activity_at", "-id"
+    )
+
+
+def person_search(*, query: str, limit: int = 6) -> list[Person]:
+    ids = [object_id for object_id, _score in search_ids(PERSON, query, limit=200)][:limit]
+    people = Person.objects.filter(pk__in=ids, user__is_active=True).select_related("site")
+    by_id = {person.pk: person for person in people}
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
+# ---------------------------------------------------------------------------------------------
+# Sites like mine
+
+
+def similar_sites(*, site: Site, limit: int = 8) -> list[int]:
+    """Sites whose adoptions overlap most with this site's (then same region / country)."""
+    mine = Adoption.objects.filter(
+        site=site,
+        status__in=[AdoptionStatus.ADOPTED, AdoptionStatus.ADAPTED, AdoptionStatus.TRYING],
+    ).values("practice_id")
+    ranked = list(
+        Adoption.objects.filter(practice_id__in=mine)
+        .exclude(site=site)
+        .values("site_id")
+        .annotate(overlap=Count("id"))
+        .order_by("-overlap", "site_id")
+        .values_list("site_id", flat=True)[:limit]
+    )
+    if len(ranked) < limit:
+        near = Site.objects.exclude(pk=site.pk).exclude(pk__in=ranked)
+        near = near.filter(Q(country=site.country) | (Q(region=site.region) & ~Q(region="")))
+        ranked += list(near.order_by("name").values_list("pk", flat=True)[: limit - len(ranked)])
+    return ranked
+
+
+# ---------------------------------------------------------------------------------------------
+# The home feed
+
+
+@dataclass
+class Feed:
+    practices: list[Practice]
+    cursor: str | None
+    personalised: bool
+    followed_topic_ids: list[int] = field(default_factory=list)
+
+
+def _cursor_parse(cursor: str | None) -> tuple[datetime, int] | None:
+    if not cursor:
+        return None
+    stamp, _sep, pk = cursor.rpartition("_")
+    try:
+        return datetime.fromisoformat(stamp), int(pk)
+    except ValueError:
+        return None
+
+
+def practice_feed(*, actor: Person, cursor: str | None = None, size: int = 12) -> Feed:
+    """New and rising practices from followed topics/sites/practices and sites like mine.
+
+    Rising = ordered by last activity (shares, adoptions, comments, reactions bump it). Falls back
+    to the whole organisation when the person follows nothing yet. Keyset pagination keeps every
+    page as cheap as the first.
+    """
+    follows = list(Follow.objects.filter(person=actor).values_list("topic_id", "site_id"))
+    topic_ids = [topic for topic, _site in follows if topic]
+    site_ids = [site for _topic, site in follows if site]
+    site_ids += similar_sites(site=actor.site)
+    scope = Q(site_id__in=site_ids) | Q(
+        pk__in=Follow.objects.filter(person=actor, practice__isnull=False).values("practice_id")
+    )
+    if topic_ids:
+        scope |= Q(
+            pk__in=Practice.topics.through.objects.filter(topic_id__in=topic_ids).values(
+                "practice_id"
+            )
+        )
+    practices = Practice.objects.live().exclude(site=actor.site)
+    personalised = bool(topic_ids or site_ids)
+    if personalised:
+        practices = practices.filter(scope)
+    position = _cursor_parse(cursor)
+    if position is not None:
+        stamp, pk = position
+        practices = practices.filter(
+            Q(last_activity_at__lt=stamp) | Q(last_activity_at=stamp, pk__lt=pk)
+        )
+    page = list(practice_cards(practices.order_by("-last_activity_at", "-id"))[: size + 1])
+    next_cursor = None
+    if len(page) > size:
+        page = page[:size]
+        last = page[-1]
+        next_cursor = f"{last.last_activity_at.isoformat()}_{last.pk}"
+    return Feed(
+        practices=page, cursor=next_cursor, personalised=personalised, followed_topic_ids=topic_ids
+    )
+
+
+def adoptions_by_site(*, site: Site, limit: int = 6) -> QuerySet[Adoption]:
+    return Adoption.objects.filter(site=site).select_related(
+        "practice", "practice__site", "recorded_by"
+    )[:limit]
+
+
+def my_practices(*, actor: Person, limit: int = 6) -> QuerySet[Practice]:
+    return (
+        Practice.objects.filter(
+            pk__in=PracticeAuthor.objects.filter(person=actor).values("practice_id")
+        )
+        .exclude(status=PracticeStatus.RETIRED)
+        .select_related("site")
+        .order_by("-updated_at")[:limit]
+    )
+
+
+def practices_needing_review(*, actor: Person) -> QuerySet[Practice]:
+    return Practice.objects.live().filter(owner=actor, review_by__lte=timezone.localdate())
+
+
+# ---------------------------------------------------------------------------------------------
+# The practice page
+
+
+@dataclass
+class Provenance:
+    ancestors: list[Practice]  # oldest first, ending with the practice's direct source
+    adoptions: list[Adoption]  # where this practice went
+    descendants: list[tuple[int, Practice]]  # (depth, adaptation) in tree order
+    countries: list[str]
+
+
+def practice_provenance(*, actor: Person, practice: Practice, max_depth: int = 6) -> Provenance:
+    """Where a practice came from and where it (and its adaptations) went."""
+    ancestors: list[Practice] = []
+    seen = {practice.pk}
+    current = practice.adapted_from
+    while current is not None and current.pk not in seen and len(ancestors) < max_depth:
+        ancestors.insert(0, current)
+        seen.add(current.pk)
+        current = (
+            Practice.objects.select_related("site", "adapted_from", "adapted_from__site")
+            .filter(pk=current.adapted_from_id)
+            .first()
+            if current.adapted_from_id
+            else None
+        )
+    adoptions = list(
+        Adoption.objects.filter(practice=practice)
+        .select_related("site", "adaptation", "recorded_by")
+        .order_by("happened_on", "id")
+    )
+    descendants: list[tuple[int, Practice]] = []
+    frontier = [practice.pk]
+    depth = 1
+    visible = Practice.objects.visible_to(actor)
+    while frontier and depth <= max_depth:
+        children = list(
+            visible.filter(adapted_from_id__in=frontier)
+            .exclude(pk__in=seen)
+            .select_related("site")
+            .order_by("created_at")[:200]
+        )
+        for child in children:
+            seen.add(child.pk)
+            descendants.append((depth, child))
+        frontier = [child.pk for child in children]
+        depth += 1
+    countries = sorted(
+        {adoption.site.country_name for adoption in adoptions}
+        | {child.site.country_name for _depth, child in descendants}
+    )
+    return Provenance(
+        ancestors=ancestors, adoptions=adoptions, descendants=descendants, countries=countries
+    )
+
+
+def comment_tree(*, practice: Practice) -> list[Comment]:
+    """Top-level comments with their replies prefetched (two queries whatever the count)."""
+    replies = Comment.objects.select_related("author", "author__site").order_by("created_at")
+    return list(
+        Comment.objects.filter(practice=practice, parent=None)
+        .select_related("author", "author__site")
+        .prefetch_related(Prefetch("replies", queryset=replies))
+    )
+
+
+def reactions_of(*, actor: Person, practice: Practice) -> set[str]:
+    return set(
+        Reaction.objects.filter(practice=practice, person=actor).values_list("kind", flat=True)
+    )
+
+
+def follow_state(*, actor: Person, **target: Any) -> bool:
+    return Follow.objects.filter(person=actor, **target).exists()
+
+
+def sites_like_mine_adopted(*, actor: Person, adoptions: list[Adoption]) -> list[Adoption]:
+    similar = set(similar_sites(site=actor.site))
+    return [adoption for adoption in adoptions if adoption.site_id in similar]
