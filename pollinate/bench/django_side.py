@@ -49,8 +49,15 @@ def generate(*, scale: str, seed: int) -> dict[str, Any]:
     command = load_command_class(get_commands()["generate_org"], "generate_org")
     parser = command.create_parser("manage.py", "generate_org")
     accepted = {action.dest for action in parser._actions}
-    options = {key: value for key, value in wanted.items() if key in accepted}
-    dropped = sorted(set(wanted) - set(options))
+    options: dict[str, Any] = {}
+    dropped: list[str] = []
+    for key, value in wanted.items():
+        if key in accepted:
+            options[key] = value
+        elif f"scale_{key}" in accepted:  # per-app volumes: --scale-practices N
+            options[f"scale_{key}"] = value
+        else:
+            dropped.append(key)
     call_command("generate_org", seed=seed, **options)
     return {
         "generator": "generate_org",
