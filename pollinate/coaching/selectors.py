@@ -1,0 +1,256 @@
+"""Reads for coaching, and the adapter between database rows and the pure matching engine."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from pollinate.coaching.matching import Candidate, Mode, Need, hours_mask, window_hours
+from pollinate.coaching.models import (
+    CoachingRequest,
+    CoachingSession,
+    CoachLevel,
+    CoachOffer,
+    CoachTopic,
+    Feedback,
+    Match,
+    MatchStatus,
+    OfferStatus,
+    RequestStatus,
+    SessionStatus,
+    TimeSlot,
+)
+from pollinate.people.models import Person, Site, Topic
+
+LIVE = [MatchStatus.PROPOSED, MatchStatus.ACCEPTED]
+
+# Local (weekdays, start hour, end hour) of each coarse time slot.
+_SLOT_WINDOWS: dict[str, tuple[range, int, int]] = {
+    TimeSlot.WEEKDAY_EARLY: (range(5), 6, 9),
+    TimeSlot.WEEKDAY_MORNING: (range(5), 9, 12),
+    TimeSlot.WEEKDAY_AFTERNOON: (range(5), 12, 17),
+    TimeSlot.WEEKDAY_EVENING: (range(5), 17, 21),
+    TimeSlot.WEEKDAY_NIGHT: (range(5), 21, 24),
+    TimeSlot.WEEKEND: (range(5, 7), 9, 17),
+}
+
+
+def slots_to_mask(slots: Iterable[str], time_zone: str, *, at: dt.datetime | None = None) -> int:
+    """UTC hour-of-week mask of local time slots, using the zone's offset at ``at`` (now)."""
+    moment = at or timezone.now()
+    offset = moment.astimezone(zoneinfo.ZoneInfo(time_zone)).utcoffset() or dt.timedelta()
+    offset_hours = round(offset.total_seconds() / 3600)
+    hours: list[int] = []
+    for slot in slots:
+        if slot in _SLOT_WINDOWS:
+            days, start, end = _SLOT_WINDOWS[slot]
+            for day in days:
+                hours += window_hours(day, start, end, offset_hours)
+    return hours_mask(hours)
+
+
+def related_topic_ids(topic: Topic) -> frozenset[int]:
+    """Parent and children: a coach of a neighbouring topic can still help."""
+    ids = set(Topic.objects.filter(parent_id=topic.pk).values_list("pk", flat=True))
+    if topic.parent_id:
+        ids.add(topic.parent_id)
+    return frozenset(ids - {topic.pk})
+
+
+def reporting_line_ids(person: Person) -> set[int]:
+    ids = set(Person.objects.filter(manager_id=person.pk).values_list("pk", flat=True))
+    if person.manager_id:
+        ids.add(person.manager_id)
+    return ids
+
+
+def need_for(request: CoachingRequest) -> Need:
+    declined = Match.objects.filter(request=request).exclude(status__in=LIVE)
+    excluded = set(declined.values_list("coach_id", flat=True)) | reporting_line_ids(
+        request.learner
+    )
+    return Need(
+        request_id=request.pk,
+        person_id=request.learner_id,
+        site_id=request.site_id,
+        topic_id=request.topic_id,
+        languages=frozenset(request.languages),
+        mode=Mode(request.mode),
+        hours=slots_to_mask(request.time_slots, request.learner.time_zone),
+        urgency=request.urgency,
+        related_topic_ids=related_topic_ids(request.topic),
+        excluded_coach_ids=frozenset(excluded),
+    )
+
+
+def coach_loads(person_ids: Iterable[int] | None = None) -> dict[int, int]:
+    """Live matches per coach: proposals waiting plus learners being coached."""
+    matches = Match.objects.filter(status__in=LIVE).exclude(request__status=RequestStatus.CLOSED)
+    if person_ids is not None:
+        matches = matches.filter(coach_id__in=list(person_ids))
+    rows = matches.values("coach_id").annotate(n=Count("id"))
+    return {row["coach_id"]: row["n"] for row in rows}
+
+
+def candidates_for(
+    topic_ids: Iterable[int] | None = None,
+) -> tuple[list[Candidate], dict[int, CoachOffer]]:
+    """Engine candidates for the active offers (optionally only those covering ``topic_ids``)."""
+    offers = CoachOffer.objects.filter(status=OfferStatus.ACTIVE).select_related("person__user")
+    if topic_ids is not None:
+        offers = offers.filter(topics__topic_id__in=list(topic_ids)).distinct()
+    offers = offers.prefetch_related("topics")
+    by_person = {offer.person_id: offer for offer in offers if offer.person.user.is_active}
+    loads = coach_loads(by_person) if topic_ids is not None else coach_loads()
+    candidates = []
+    for person_id, offer in by_person.items():
+        topics = list(offer.topics.all())
+        candidates.append(
+            Candidate(
+                coach_id=person_id,
+                site_id=offer.person.site_id,
+                topics={t.topic_id: t.level for t in topics},
+                languages=frozenset(offer.languages),
+                modes=frozenset(Mode(m) for m in offer.modes),
+                capacity=offer.capacity,
+                load=loads.get(person_id, 0),
+                hours=slots_to_mask(offer.time_slots, offer.person.time_zone),
+                certified_topic_ids=frozenset(
+                    t.topic_id for t in topics if t.coach_level != CoachLevel.APPRENTICE
+                ),
+            )
+        )
+    return candidates, by_person
+
+
+def request_list_for_learner(person: Person) -> QuerySet[CoachingRequest]:
+    return CoachingRequest.objects.filter(learner=person).select_related("topic", "site")
+
+
+def request_list_for_site(site: Site) -> QuerySet[CoachingRequest]:
+    return (
+        CoachingRequest.objects.filter(site=site)
+        .exclude(status=RequestStatus.CLOSED)
+        .select_related("topic", "learner__user", "learner__site")
+    )
+
+
+def match_list_for_coach(person: Person) -> QuerySet[Match]:
+    return (
+        Match.objects.filter(coach=person, status__in=LIVE)
+        .exclude(request__status=RequestStatus.CLOSED)
+        .select_related("request__topic", "request__learner__site", "request__learner__user")
+    )
+
+
+def session_list_upcoming(person: Person) -> QuerySet[CoachingSession]:
+    return (
+        CoachingSession.objects.filter(
+            Q(match__coach=person) | Q(match__request__learner=person) | Q(co_coach=person),
+            status=SessionStatus.SCHEDULED,
+            starts_at__gte=timezone.now() - dt.timedelta(hours=12),
+        )
+        .select_related("match__request__topic", "match__coach", "match__request__learner")
+        .order_by("starts_at")
+    )
+
+
+def feedback_for_coach(person: Person) -> QuerySet[Feedback]:
+    return (
+        Feedback.objects.filter(session__match__coach=person)
+        .select_related("session__match__request__topic")
+        .order_by("-created_at")
+    )
+
+
+def confirmed_help(person: Person) -> QuerySet[Feedback]:
+    """What learners confirmed a coach helped them do (shown on the coach page, without names)."""
+    return feedback_for_coach(person).filter(helped=True)
+
+
+@dataclass(frozen=True)
+class CoverageGap:
+    topic: Topic
+    open_requests: int
+    coaches_in_reach: int
+
+
+def coverage_gaps(site: Site) -> list[CoverageGap]:
+    """Topics with open demand at the site and no active coach who could take it.
+
+    "Within reach" means an active coach with a free slot who offers the topic and either coaches
+    remotely or works at this site.
+    """
+    demand = (
+        CoachingRequest.objects.filter(
+            site=site, status__in=[RequestStatus.OPEN, RequestStatus.NO_MATCH]
+        )
+        .values("topic_id")
+        .annotate(n=Count("id"))
+    )
+    counts = {row["topic_id"]: row["n"] for row in demand}
+    if not counts:
+        return []
+    rows = CoachTopic.objects.filter(
+        topic_id__in=counts, offer__status=OfferStatus.ACTIVE
+    ).values_list(
+        "topic_id", "offer__person_id", "offer__capacity", "offer__modes", "offer__person__site_id"
+    )
+    coach_rows = [
+        (topic_id, person_id, capacity)
+        for topic_id, person_id, capacity, modes, site_id in rows
+        if Mode.REMOTE in modes or site_id == site.pk
+    ]
+    loads = coach_loads({person for _, person, _ in coach_rows})
+    in_reach: dict[int, int] = {}
+    for topic_id, person_id, capacity in coach_rows:
+        if loads.get(person_id, 0) < capacity:
+            in_reach[topic_id] = in_reach.get(topic_id, 0) + 1
+    topics = Topic.objects.in_bulk(list(counts))
+    gaps = [CoverageGap(topics[t], n, in_reach.get(t, 0)) for t, n in counts.items() if t in topics]
+    gaps.sort(key=lambda g: (g.coaches_in_reach, -g.open_requests, g.topic.name))
+    return gaps
+
+
+def reason_text(reason: dict[str, object], topic_names: dict[int, str] | None = None) -> str:
+    """One translated line of an engine explanation (``Reason`` as a dict)."""
+    from django.utils.translation import gettext as _
+
+    from pollinate.people.models import LANGUAGE_NAMES
+
+    code = reason.get("code")
+    params = reason.get("params") or {}
+    assert isinstance(params, dict)
+    if code == "language":
+        return _("speaks %(language)s") % {
+            "language": LANGUAGE_NAMES.get(str(params.get("language")), params.get("language"))
+        }
+    if code in ("topic", "related_topic", "certified"):
+        name = (topic_names or {}).get(int(params.get("topic_id") or 0), "")
+        return {
+            "topic": _("coaches %(topic)s"),
+            "related_topic": _("coaches a related topic: %(topic)s"),
+            "certified": _("certified in %(topic)s"),
+        }[str(code)] % {"topic": name}
+    simple = {
+        "level": _("level %(level)s of 4"),
+        "hours": _("%(hours)s shared hours a week"),
+        "flexible": _("your timing is flexible"),
+        "cross_site": _("another site"),
+        "same_site": _("same site"),
+        "spare": _("%(free)s of %(capacity)s slots free"),
+        "urgent": _("urgent request"),
+    }
+    if code == "mode":
+        return _("meets on site") if params.get("mode") == "on_site" else _("meets remotely")
+    template = simple.get(str(code))
+    return template % params if template else str(code)
+
+
+def explanation(reasons: list[dict[str, object]], topic_names: dict[int, str]) -> list[str]:
+    return [reason_text(r, topic_names) for r in reasons]
