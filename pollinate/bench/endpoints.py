@@ -95,7 +95,7 @@ def _search_terms() -> dict[str, str]:
 def _search(kind: str) -> Callable[[Person], Target]:
     def resolve(bench: Person) -> Target:
         query = {"q": _search_terms()[kind]}
-        return Target(_url("search:search", "core:search", "search", query=query))
+        return Target(_url("search:search", "core:search", "practices:list", query=query))
 
     return resolve
 
@@ -110,14 +110,10 @@ def _question_page(bench: Person) -> Target:
 
 def _comment_post(bench: Person) -> Target:
     practice = _representative("practices.Practice")
-    path = _url(
-        "practices:comment_create",
-        "practices:comment",
-        "practices:comment_add",
-        args=[practice.pk],
-    )
+    path = _url("practices:comment_create", args=[practice.pk])
     body = "Tried this on the night shift: worked after we moved the gauge. (bench)"
-    return Target(path, method="POST", data={"body": body}, ok_status=(200, 201, 302, 303))
+    # Sent by several writers in turn (WRITERS): comments are rate-limited per person.
+    return Target(path, method="POST", data={"body": body}, ok_status=(200, 302, 303))
 
 
 ENDPOINTS: list[Endpoint] = [

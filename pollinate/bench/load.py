@@ -67,8 +67,9 @@ def percentile(sorted_values: list[float], pct: float) -> float:
     return sorted_values[min(rank, len(sorted_values)) - 1]
 
 
-def form_body(data: dict[str, str], session: Session) -> str:
-    return urlencode({**data, "csrfmiddlewaretoken": session.csrf}) if data else ""
+def form_body(data: dict[str, str]) -> str:
+    # The CSRF token travels in the X-CSRFToken header, per session, so one body serves all.
+    return urlencode(data) if data else ""
 
 
 async def sign_in(base: str, *, email: str, password: str) -> Session:
@@ -96,15 +97,15 @@ def wrk_available() -> bool:
 
 
 def closed_loop(
-    base: str, request: Request, session: Session | None, *, seconds: int, connections: int
+    base: str, request: Request, sessions: list[Session], *, seconds: int, connections: int
 ) -> Result:
     """Saturation with wrk: ``connections`` connections on one thread for ``seconds``."""
     env = {
         **os.environ,
         "BENCH_METHOD": request.method,
         "BENCH_BODY": request.body,
-        "BENCH_COOKIE": session.cookie if session else "",
-        "BENCH_CSRF": session.csrf if session else "",
+        "BENCH_COOKIES": "|".join(session.cookie for session in sessions),
+        "BENCH_CSRFS": "|".join(session.csrf for session in sessions),
     }
     command = [
         "wrk",
@@ -134,25 +135,27 @@ def closed_loop(
 
 
 def closed_loop_python(
-    base: str, request: Request, session: Session | None, *, seconds: int, connections: int
+    base: str, request: Request, sessions: list[Session], *, seconds: int, connections: int
 ) -> Result:
     """The closed loop without wrk (slower client, so a lower ceiling): for machines lacking it."""
-    return asyncio.run(_closed_loop(base, request, session, seconds, connections))
+    return asyncio.run(_closed_loop(base, request, sessions, seconds, connections))
 
 
 async def _closed_loop(
-    base: str, request: Request, session: Session | None, seconds: int, connections: int
+    base: str, request: Request, sessions: list[Session], seconds: int, connections: int
 ) -> Result:
     latencies: list[float] = []
     errors = 0
-    headers = _headers(request, session)
+    sent = 0
     async with _client(connections) as client:
         deadline = time.perf_counter() + seconds
 
         async def worker() -> None:
-            nonlocal errors
+            nonlocal errors, sent
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
+                headers = _headers(request, sessions, sent)
+                sent += 1
                 ok = await _send(client, base, request, headers)
                 latencies.append(time.perf_counter() - started)
                 errors += 0 if ok else 1
@@ -164,22 +167,21 @@ async def _closed_loop(
 
 
 def open_loop(
-    base: str, request: Request, session: Session | None, *, rate: float, seconds: float
+    base: str, request: Request, sessions: list[Session], *, rate: float, seconds: float
 ) -> Result:
     """``rate`` requests per second for ``seconds``, latency measured from each scheduled send."""
-    return asyncio.run(_open_loop(base, request, session, rate, seconds))
+    return asyncio.run(_open_loop(base, request, sessions, rate, seconds))
 
 
 async def _open_loop(
-    base: str, request: Request, session: Session | None, rate: float, seconds: float
+    base: str, request: Request, sessions: list[Session], rate: float, seconds: float
 ) -> Result:
     count = max(1, int(rate * seconds))
     interval = 1.0 / rate
-    headers = _headers(request, session)
     loop = asyncio.get_running_loop()
     async with _client(512) as client:
 
-        async def one(scheduled: float) -> tuple[float, bool]:
+        async def one(scheduled: float, headers: dict[str, str]) -> tuple[float, bool]:
             ok = await _send(client, base, request, headers)
             return loop.time() - scheduled, ok
 
@@ -192,7 +194,7 @@ async def _open_loop(
                 await asyncio.sleep(delay)
             # Sent late if the generator itself fell behind: the lateness counts, as it would
             # for a user who clicked at the scheduled time.
-            tasks.append(asyncio.create_task(one(scheduled)))
+            tasks.append(asyncio.create_task(one(scheduled, _headers(request, sessions, index))))
         outcomes = await asyncio.gather(*tasks)
         elapsed = loop.time() - start
     latencies = [latency for latency, _ok in outcomes]
@@ -207,9 +209,13 @@ def _client(connections: int) -> aiohttp.ClientSession:
     )
 
 
-def _headers(request: Request, session: Session | None) -> dict[str, str]:
-    headers = {"Cookie": session.cookie} if session else {}
-    if request.method != "GET" and session:
+def _headers(request: Request, sessions: list[Session], index: int) -> dict[str, str]:
+    """Request ``index``'s headers: sessions take turns (one for reads, several for writes)."""
+    if not sessions:
+        return {}
+    session = sessions[index % len(sessions)]
+    headers = {"Cookie": session.cookie}
+    if request.method != "GET":
         headers["X-CSRFToken"] = session.csrf
         headers["Content-Type"] = "application/x-www-form-urlencoded"
     return headers

@@ -185,23 +185,23 @@ def worker_rss_mb(master_pid: int) -> list[float]:
 def measure(
     base: str,
     request: load.Request,
-    session: load.Session | None,
+    sessions: list[load.Session],
     *,
     args: argparse.Namespace,
 ) -> tuple[load.Result, load.Result, float, bool]:
     """Closed loop to saturation, then open loop at the chosen rate (capped under saturation)."""
     if load.wrk_available():
         closed = load.closed_loop(
-            base, request, session, seconds=args.duration, connections=args.connections
+            base, request, sessions, seconds=args.duration, connections=args.connections
         )
     else:
         closed = load.closed_loop_python(
-            base, request, session, seconds=args.duration, connections=args.connections
+            base, request, sessions, seconds=args.duration, connections=args.connections
         )
     # Past saturation an open loop only measures a growing queue: cap the rate below capacity.
     rate = min(args.rate, round(OPEN_LOOP_SHARE * closed.rps, 1)) if closed.rps else args.rate
     capped = rate < args.rate
-    opened = load.open_loop(base, request, session, rate=max(rate, 1.0), seconds=args.duration)
+    opened = load.open_loop(base, request, sessions, rate=max(rate, 1.0), seconds=args.duration)
     return closed, opened, rate, capped
 
 
@@ -253,23 +253,30 @@ def main(argv: list[str] | None = None) -> int:
     endpoint_rows: dict[str, Any] = {}
     endpoint_details: dict[str, Any] = {}
     with server(env, var_dir) as (base, process):
-        session = asyncio.run(
-            load.sign_in(base, email=prepared["email"], password=prepared["password"])
-        )
+        reader = [
+            asyncio.run(load.sign_in(base, email=prepared["email"], password=prepared["password"]))
+        ]
+        writers: list[load.Session] = []
+        if any(spec["method"] != "GET" for spec in targets.values()):
+            writers = [
+                asyncio.run(load.sign_in(base, email=w["email"], password=w["password"]))
+                for w in prepared["writers"]
+            ]
         floor_request = load.Request("/ping")
         # Warm-up: fills each worker's connection, template and session caches.
-        load.open_loop(base, floor_request, None, rate=50, seconds=2)
+        load.open_loop(base, floor_request, [], rate=50, seconds=2)
         rss_warm = worker_rss_mb(process.pid)
         log("Floor: /ping …")
         floor_closed, floor_open, floor_rate, floor_capped = measure(
-            base, floor_request, None, args=args
+            base, floor_request, [], args=args
         )
         floor = {"rps": round(floor_closed.rps, 1), "p99_ms": round(floor_open.p99_ms, 2)}
         log(f"Floor: {floor['rps']} req/s, p99 {floor['p99_ms']} ms at {floor_rate}/s.")
         for name, spec in targets.items():
-            body = load.form_body(spec["data"], session)
+            body = load.form_body(spec["data"])
             request = load.Request(spec["path"], spec["method"], body, tuple(spec["ok_status"]))
-            closed, opened, rate, capped = measure(base, request, session, args=args)
+            sessions = reader if spec["method"] == "GET" else writers or reader
+            closed, opened, rate, capped = measure(base, request, sessions, args=args)
             endpoint_rows[name] = {
                 "rps": round(closed.rps, 1),
                 "p50_ms": round(opened.p50_ms, 2),

@@ -7,13 +7,25 @@ if body ~= "" then
   wrk.body = body
   wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 end
-local cookie = os.getenv("BENCH_COOKIE") or ""
-if cookie ~= "" then
-  wrk.headers["Cookie"] = cookie
+-- Sessions take turns ("|"-separated): one for reads, several writers for rate-limited writes.
+local cookies, csrfs = {}, {}
+for value in string.gmatch(os.getenv("BENCH_COOKIES") or "", "[^|]+") do
+  table.insert(cookies, value)
 end
-local csrf = os.getenv("BENCH_CSRF") or ""
-if csrf ~= "" then
-  wrk.headers["X-CSRFToken"] = csrf
+for value in string.gmatch(os.getenv("BENCH_CSRFS") or "", "[^|]+") do
+  table.insert(csrfs, value)
+end
+if #cookies == 1 then
+  wrk.headers["Cookie"] = cookies[1]
+  if csrfs[1] then wrk.headers["X-CSRFToken"] = csrfs[1] end
+elseif #cookies > 1 then
+  local turn = 0
+  request = function()
+    turn = turn % #cookies + 1
+    wrk.headers["Cookie"] = cookies[turn]
+    wrk.headers["X-CSRFToken"] = csrfs[turn] or ""
+    return wrk.format()
+  end
 end
 
 function done(summary, latency, requests)
