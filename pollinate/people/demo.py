@@ -1145,36 +1145,32 @@ def _demo_choice(
     specs: list[_PersonSpec], site_rows: list[Site]
 ) -> tuple[_PersonSpec, _PersonSpec]:
     """The administrator is an L&D manager at headquarters; the member works a shift elsewhere."""
-    head_site = 0
     admin = next(
-        (s for s in specs if s.site_index == head_site and s.tier == 3),
-        next(s for s in specs if s.tier == 3),
+        (s for s in specs if s.site_index == 0 and s.tier == 3),
+        next(s for s in specs if s.tier >= 1),
     )
-    admin.job_title, admin.area, admin.team = (
-        "Learning and Development Manager",
-        "Support",
-        "Support",
-    )
+    admin.job_title, admin.area, admin.team = "Learning and Development Manager", "Support", ""
+    admin.skills = [("Peer coaching", 4), ("Training new starters", 3), ("Giving feedback", 3)]
+    if "en" not in admin.languages:
+        admin.languages = [*admin.languages, "en"]
     member_site = 1 if len(site_rows) > 1 else 0
-    candidates = [s for s in specs if s is not admin and s.tier >= 1]
+    # An operator or technician on a shift, reporting to a supervisor: the typical member.
+    others = [s for s in specs if s is not admin and s.tier >= 1]
     member = next(
-        (s for s in candidates if s.site_index == member_site and s.area in SHIFT_AREAS),
-        next((s for s in candidates if s.site_index == member_site), candidates[0]),
+        (
+            s
+            for s in others
+            if s.site_index == member_site and s.tier == 3 and s.area in SHIFT_AREAS
+        ),
+        next((s for s in others if s.site_index == member_site and s.tier == 3), others[0]),
     )
     # The member has something to show on their profile from the first sign-in.
-    if len(member.skills) < 3:
-        member.skills = [
-            *member.skills,
-            *[
-                (n, 2)
-                for n in ("Problem solving", "5S")
-                if n not in {name for name, _ in member.skills}
-            ],
-        ][:4]
+    known = {name for name, _level in member.skills}
+    extra = [(name, 2) for name in ("Problem solving", "5S") if name not in known]
+    member.skills = [*member.skills, *extra][: max(3, len(member.skills))]
     if not member.bio:
-        member.bio = _BIOS[0].format(
-            years=6, area=member.area.lower(), site=site_rows[member_site].name
-        )
+        site_name = site_rows[member.site_index].name
+        member.bio = _BIOS[0].format(years=6, area=member.area.lower(), site=site_name)
     return admin, member
 
 
