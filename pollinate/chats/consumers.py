@@ -1,0 +1,241 @@
+"""The live room over a websocket: catch-up by sequence number, then live events.
+
+Protocol (JSON both ways). The client connects to ``/ws/chats/<id>/?after=<seq>`` and receives
+``hello`` (room state), then every stored message with a greater sequence number, then live
+events. It sends ``{"type": "send", "client_id", "body", "prompt"}`` and gets ``delivered`` (with
+the stored ``seq``) or ``failed`` (with a ``code`` and a ``message`` to show). Hosts and moderators
+also send ``release``, ``hide``, ``mute`` and ``lock``; everyone can ``react``.
+
+Each connection remembers the last sequence number it delivered: an event that is not the next
+one either repeats (dropped) or skips ahead (the gap is read from the database first), so a client
+sees every message exactly once and in order, whatever the channel layer does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from pollinate.chats import services
+from pollinate.chats.access import access_chat, can_moderate
+from pollinate.chats.models import Chat, ChatMessage, ChatParticipant
+from pollinate.chats.selectors import CATCH_UP_LIMIT, chat_messages_after, message_event, room_state
+from pollinate.people.models import Person
+
+logger = logging.getLogger(__name__)
+
+# Connections per room in this process, for the presence count (see docs/chats.md for Redis).
+_presence: dict[int, int] = {}
+_presence_pending: set[int] = set()
+PRESENCE_DELAY = 1.0
+
+
+class ChatConsumer(AsyncWebsocketConsumer):
+    person: Person
+    chat: Chat
+    last_seq: int
+    moderator: bool
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        chat_id = int(self.scope["url_route"]["kwargs"]["chat_id"])
+        self.joined = False
+        # Refusals accept first and then close with a code the page understands (4401 sign in,
+        # 4404 no such chat for you), so it stops retrying; nothing is sent before the close.
+        if user is None or not user.is_authenticated:
+            await self.accept()
+            await self.close(code=4401)
+            return
+        loaded = await database_sync_to_async(self._load)(user.pk, chat_id)
+        if loaded is None:
+            await self.accept()
+            await self.close(code=4404)
+            return
+        query = parse_qs(self.scope.get("query_string", b"").decode())
+        try:
+            after = max(0, int(query.get("after", ["0"])[0]))
+        except ValueError:
+            after = 0
+        self.group = f"chat.{chat_id}"
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        self.joined = True
+        _presence[chat_id] = _presence.get(chat_id, 0) + 1
+        hello = await database_sync_to_async(self._hello)()
+        hello["presence"] = _presence[chat_id]
+        await self.send(text_data=json.dumps(hello))
+        self.last_seq = after
+        await self._catch_up(upto=None)
+        self._presence_changed()
+
+    def _load(self, user_id: int, chat_id: int) -> bool | None:
+        person = Person.objects.select_related("site", "user").filter(user_id=user_id).first()
+        if person is None:
+            return None
+        try:
+            self.chat = access_chat(person, chat_id)
+        except (Http404, PermissionDenied):
+            return None
+        self.person = person
+        self.moderator = can_moderate(person, self.chat)
+        return True
+
+    def _hello(self) -> dict[str, Any]:
+        chat = Chat.objects.get(pk=self.chat.pk)
+        participant = ChatParticipant.objects.filter(chat=chat, person=self.person).first()
+        return {
+            "type": "hello",
+            "last_seq": chat.last_seq,
+            "locked": chat.is_locked,
+            "moderator": self.moderator,
+            "muted": bool(participant and participant.muted_at),
+            "me": self.person.pk,
+            **room_state(chat=chat),
+        }
+
+    async def disconnect(self, code: int) -> None:
+        if getattr(self, "joined", False):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            _presence[self.chat.pk] = max(0, _presence.get(self.chat.pk, 1) - 1)
+            self._presence_changed()
+
+    def _presence_changed(self) -> None:
+        # Joins and leaves are coalesced: one presence event per room per second at most, not
+        # one per connection (500 people arriving would otherwise be 250 000 sends).
+        chat_id = self.chat.pk
+        if chat_id in _presence_pending:
+            return
+        _presence_pending.add(chat_id)
+        layer, group = self.channel_layer, self.group
+
+        async def later() -> None:
+            await asyncio.sleep(PRESENCE_DELAY)
+            _presence_pending.discard(chat_id)
+            text = json.dumps({"type": "presence", "count": _presence.get(chat_id, 0)})
+            await layer.group_send(group, {"type": "room.event", "text": text, "seq": 0})
+
+        asyncio.get_running_loop().create_task(later())
+
+    async def _catch_up(self, *, upto: int | None) -> None:
+        """Sends every stored message after ``last_seq`` (up to ``upto``) in order."""
+        while upto is None or self.last_seq < upto:
+            batch = await database_sync_to_async(chat_messages_after)(
+                chat=self.chat, after=self.last_seq
+            )
+            if upto is not None:
+                batch = [m for m in batch if m.seq <= upto]
+            if not batch:
+                return
+            for message in batch:
+                event = message_event(message)
+                await self.send(text_data=json.dumps(event, ensure_ascii=False))
+                self.last_seq = message.seq
+            if upto is None and len(batch) < CATCH_UP_LIMIT:
+                return
+
+    async def room_event(self, event: dict[str, Any]) -> None:
+        seq = int(event.get("seq") or 0)
+        if event.get("kind") != "message" or not seq:
+            await self.send(text_data=event["text"])
+            return
+        if seq <= self.last_seq:
+            return  # already delivered (catch-up overlapped the live stream)
+        if seq > self.last_seq + 1:
+            await self._catch_up(upto=seq - 1)
+        await self.send(text_data=event["text"])
+        self.last_seq = seq
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            data = json.loads(text_data or "")
+            kind = str(data.get("type", ""))
+        except (ValueError, AttributeError):
+            await self.send(text_data=json.dumps({"type": "error", "code": "bad_request"}))
+            return
+        if kind == "ping":
+            await self.send(text_data=json.dumps({"type": "pong"}))
+            return
+        client_id = str(data.get("client_id", ""))[:64]
+        try:
+            reply = await database_sync_to_async(self._act)(kind, data)
+        except services.ChatError as exc:
+            reply = {
+                "type": "failed",
+                "client_id": client_id,
+                "code": exc.code,
+                "message": exc.message,
+            }
+        except Exception:
+            logger.exception("chat action %s failed", kind)
+            reply = {
+                "type": "failed",
+                "client_id": client_id,
+                "code": "error",
+                "message": _("Something went wrong; try again."),
+            }
+        if reply:
+            await self.send(text_data=json.dumps(reply, ensure_ascii=False))
+
+    def _act(self, kind: str, data: dict[str, Any]) -> dict[str, Any] | None:
+        chat = Chat.objects.select_related("site").get(pk=self.chat.pk)
+        if kind == "send":
+            prompt = data.get("prompt")
+            message, _created = services.message_post(
+                actor=self.person,
+                chat=chat,
+                body=str(data.get("body", "")),
+                client_id=str(data.get("client_id", "")),
+                prompt_number=int(prompt)
+                if isinstance(prompt, int | str) and str(prompt).isdigit()
+                else None,
+            )
+            return {"type": "delivered", "client_id": message.client_id, "seq": message.seq}
+        if kind == "release":
+            message = services.prompt_release(
+                actor=self.person, chat=chat, number=int(data["number"])
+            )
+            return {
+                "type": "delivered",
+                "client_id": str(data.get("client_id", "")),
+                "seq": message.seq,
+            }
+        if kind == "react":
+            target = self._message(chat, data)
+            services.reaction_toggle(
+                actor=self.person, message=target, emoji=str(data.get("emoji"))
+            )
+            return None
+        if kind == "hide":
+            services.message_hide(actor=self.person, message=self._message(chat, data))
+            return None
+        if kind == "lock":
+            services.chat_lock(actor=self.person, chat=chat, locked=bool(data.get("locked")))
+            return None
+        if kind == "mute":
+            person = Person.objects.filter(pk=int(data.get("person", 0))).first()
+            if person is None:
+                raise services.ChatError("not_found", _("Not found."))
+            services.participant_mute(
+                actor=self.person, chat=chat, person=person, muted=bool(data.get("muted", True))
+            )
+            return None
+        raise services.ChatError("bad_request", _("Unknown action."))
+
+    def _message(self, chat: Chat, data: dict[str, Any]) -> ChatMessage:
+        message = (
+            ChatMessage.objects.select_related("chat__site")
+            .filter(chat=chat, seq=int(data.get("seq", 0)))
+            .first()
+        )
+        if message is None:
+            raise services.ChatError("not_found", _("Not found."))
+        return message

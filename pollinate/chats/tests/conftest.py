@@ -1,0 +1,135 @@
+"""Fixtures for live chat tests, including a real realtime (ASGI + websocket) server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+import types
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import uvicorn
+import websockets
+from django.db import connections
+
+from pollinate.chats.models import Chat, ChatVisibility
+from pollinate.chats.tests.factories import ChatFactory
+from pollinate.people.models import Person
+
+
+@pytest.fixture
+def live_chat(alice: Person) -> Chat:
+    """Alice hosts an organisation-wide chat that is live now, with prompts Q1 and Q2."""
+    return ChatFactory(
+        created_by=alice, title="Changeovers in under ten minutes", prompts=["Q one?", "Q two?"]
+    )
+
+
+@pytest.fixture
+def private_chat(alice: Person, bob: Person) -> Chat:
+    """Alice's private chat; Bob is invited, nobody else."""
+    chat = ChatFactory(created_by=alice, visibility=ChatVisibility.PRIVATE, title="Private review")
+    chat.participants.create(person=bob, is_invited=True)
+    return chat
+
+
+class RealtimeServer:
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.origin = "http://127.0.0.1:8000"
+
+    def url(self, chat: Chat, after: int = 0) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws/chats/{chat.pk}/?after={after}"
+
+    def headers(self, person: Person | None) -> dict[str, str]:
+        from conftest import client_for
+
+        headers = {}
+        if person is not None:
+            client = client_for(person)
+            headers["Cookie"] = f"sessionid={client.cookies['sessionid'].value}"
+        return headers
+
+
+@pytest.fixture
+def realtime(transactional_db: None) -> Iterator[RealtimeServer]:
+    """Uvicorn serving ``pollinate.asgi`` in a thread, on the test database.
+
+    The test database is SQLite in memory, which only exists on this connection: every thread
+    (test, live server, uvicorn's database threads) is pointed at the same connection object.
+    """
+    connection = connections["default"]
+    connection.ensure_connection()
+    connection.inc_thread_sharing()
+    original = connections._connections
+    connections._connections = types.SimpleNamespace(default=connection)  # type: ignore[assignment]
+    from pollinate.asgi import application
+
+    config = uvicorn.Config(
+        application, host="127.0.0.1", port=0, ws="websockets", lifespan="off", log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield RealtimeServer(port)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        connections._connections = original
+        connection.dec_thread_sharing()
+
+
+class Socket:
+    """A real websocket client with helpers to wait for a given event."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self.seen: list[dict[str, Any]] = []
+
+    async def send(self, **data: Any) -> None:
+        await self.ws.send(json.dumps(data))
+
+    async def next(self, timeout: float = 5.0) -> dict[str, Any]:
+        event = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+        self.seen.append(event)
+        return event
+
+    async def until(self, event_type: str, timeout: float = 5.0, **match: Any) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            event = await self.next(max(0.01, deadline - time.monotonic()))
+            if event.get("type") == event_type and all(event.get(k) == v for k, v in match.items()):
+                return event
+
+    async def drain(self, quiet: float = 0.3) -> list[dict[str, Any]]:
+        events = []
+        while True:
+            try:
+                events.append(await self.next(quiet))
+            except TimeoutError:
+                return events
+
+
+async def open_socket(
+    server: RealtimeServer,
+    chat: Chat,
+    person: Person | None,
+    *,
+    after: int = 0,
+    origin: str | None = None,
+) -> Socket:
+    headers = await asyncio.to_thread(server.headers, person)
+    ws = await websockets.connect(
+        server.url(chat, after),
+        additional_headers=headers,
+        origin=origin or server.origin,  # type: ignore[arg-type]
+    )
+    return Socket(ws)
