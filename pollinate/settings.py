@@ -169,6 +169,9 @@ TASKS_SQLITE_PATH = Path(env_str("TASKS_SQLITE_PATH", str(VAR_DIR / "tasks.sqlit
 TASKS_WORKERS = env_int("TASKS_WORKERS", 2, minimum=1)
 TASKS_RETRIES = env_int("TASKS_RETRIES", 5, minimum=0)
 TASKS_RETRY_DELAY = env_int("TASKS_RETRY_DELAY", 30, minimum=1)  # seconds, doubled per retry
+# Digests: a claim left by a run that died is taken over after this lease; unsubscribe links expire.
+DIGESTS_CLAIM_LEASE_SECONDS = env_int("DIGESTS_CLAIM_LEASE_SECONDS", 900, minimum=0)
+DIGESTS_UNSUBSCRIBE_MAX_AGE_DAYS = env_int("DIGESTS_UNSUBSCRIBE_MAX_AGE_DAYS", 60, minimum=1)
 
 AUTH_USER_MODEL = "people.User"
 AUTHENTICATION_BACKENDS = [
@@ -285,3 +288,4 @@ PRACTICE_VERIFIED_MIN_SITES = env_int("PRACTICE_VERIFIED_MIN_SITES", 2, minimum=
 # Full-text search ranks at most this many newest matches, so very common terms stay fast.
 SEARCH_CANDIDATE_CAP = env_int("SEARCH_CANDIDATE_CAP", 400, minimum=10)
 CSRF_FAILURE_VIEW = "pollinate.core.errors.csrf_failure"
+WHITENOISE_USE_FINDERS = DEBUG or TESTING  # tests and development serve static files unbuilt
