@@ -13,6 +13,7 @@ _PHRASES: dict[str, str | Promise] = {
     "person.profile_updated": _("updated their profile"),
     "person.invited": _("invited someone to Pollinate"),
     "person.role_granted": _("was given a role"),
+    "person.skill_set": _("added a skill"),
     "topic.merged": _("merged two topics"),
 }
 

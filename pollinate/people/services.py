@@ -19,7 +19,17 @@ from django.utils.translation import gettext as _
 
 from pollinate.activity.services import activity_record
 from pollinate.core.images import image_reencode
-from pollinate.people.models import ApiToken, Invitation, Person, Role, Site, Skill, Topic, User
+from pollinate.people.models import (
+    ApiToken,
+    Invitation,
+    Person,
+    Role,
+    RoleName,
+    Site,
+    Skill,
+    Topic,
+    User,
+)
 
 PROFILE_FIELDS = (
     "display_name",
@@ -101,12 +111,23 @@ def skill_set(*, actor: Person, person: Person, topic: Topic, level: int | None)
         skill, _created = Skill.objects.update_or_create(
             person=person, topic=topic, defaults={"level": level}
         )
+        activity_record(
+            actor=actor,
+            verb="person.skill_set",
+            target=topic,
+            site=person.site,
+            payload={"person": person.pk, "level": level},
+        )
     return skill
 
 
 def role_grant(*, actor: Person, person: Person, role: str, site: Site | None) -> Role:
     with transaction.atomic():
         granted, _created = Role.objects.get_or_create(person=person, role=role, site=site)
+        if role == RoleName.ADMINISTRATOR and not person.user.is_staff:
+            # Administrators manage the organisation through Django's admin as well.
+            person.user.is_staff = True
+            person.user.save(update_fields=["is_staff"])
         activity_record(
             actor=actor,
             verb="person.role_granted",

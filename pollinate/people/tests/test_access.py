@@ -47,3 +47,12 @@ def test_only_editors_may_change_topics(bob, editor) -> None:
     with pytest.raises(PermissionDenied):
         access_topic(bob, topic.pk, for_write=True)
     assert access_topic(editor, topic.pk, for_write=True) == topic
+
+
+def test_granting_the_administrator_role_opens_the_admin(bob, admin) -> None:
+    from pollinate.people.services import role_grant
+
+    role_grant(actor=admin, person=bob, role="administrator", site=None)
+    bob.user.refresh_from_db()
+    assert bob.user.is_staff
+    assert bob.is_administrator
