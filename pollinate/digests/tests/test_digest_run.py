@@ -1,0 +1,217 @@
+"""The digest job against a real SMTP server: one digest per member and period, whatever happens."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from pollinate.core.models import TaskRun, TaskStatus
+from pollinate.core.tasks import task_enqueue
+from pollinate.core.testing import SmtpInbox
+from pollinate.curation.tests.factories import CollectionFollowFactory, EpisodeFactory
+from pollinate.digests.models import DigestPreference, DigestSend, Frequency, SendStatus
+from pollinate.digests.services import DigestDeliveryError, digest_run, period_bounds
+from pollinate.people.models import Person, Site
+from pollinate.people.tests.factories import PersonFactory
+
+pytestmark = pytest.mark.django_db
+
+
+class Crash(Exception):
+    """Stands in for the worker being killed between two messages."""
+
+
+def _last_week() -> tuple[str, Any]:
+    start, _end = period_bounds(Frequency.WEEKLY)
+    return start.isoformat(), start + timedelta(days=2)
+
+
+def _members(site: Site, n: int) -> list[Person]:
+    return [PersonFactory(site=site) for _ in range(n)]
+
+
+def _follow_new_episode(people: list[Person], when: Any, title: str = "Lockout basics") -> None:
+    episode = EpisodeFactory(title=title, publish_at=when, collection__publish_at=when)
+    for person in people:
+        CollectionFollowFactory(person=person, collection=episode.collection)
+
+
+def test_each_member_gets_exactly_one_digest_whose_items_match_their_follows(
+    smtp: SmtpInbox, site_a: Site, site_b: Site
+) -> None:
+    period, when = _last_week()
+    lyon, porto, idle = _members(site_a, 3), _members(site_b, 2), _members(site_b, 2)
+    _follow_new_episode(lyon, when, "Lockout basics")
+    _follow_new_episode(porto, when, "Torque checks")
+
+    report = digest_run(period_start=period)
+
+    smtp.wait_for(5)
+    assert report.sent == 5
+    assert len(smtp.messages) == 5
+    for person in lyon:
+        [message] = smtp.to(person.user.email)
+        text = message.get_body(("plain",)).get_content()
+        assert "Lockout basics" in text
+        assert "Torque checks" not in text
+    for person in porto:
+        [message] = smtp.to(person.user.email)
+        assert "Torque checks" in message.get_body(("html",)).get_content()
+    for person in idle:
+        assert smtp.to(person.user.email) == []
+        assert DigestSend.objects.get(person=person).status == SendStatus.EMPTY
+
+
+def test_running_the_job_again_sends_nothing(smtp: SmtpInbox, site_a: Site) -> None:
+    period, when = _last_week()
+    _follow_new_episode(_members(site_a, 4), when)
+    digest_run(period_start=period)
+    smtp.wait_for(4)
+
+    again = digest_run(period_start=period)
+
+    assert again.sent == 0
+    assert again.skipped == 4
+    assert len(smtp.messages) == 4
+
+
+def test_a_run_killed_halfway_is_completed_by_the_next_with_no_duplicates(
+    smtp: SmtpInbox, site_a: Site, settings: Any
+) -> None:
+    period, when = _last_week()
+    people = _members(site_a, 10)
+    _follow_new_episode(people, when)
+
+    def die_after_four(sent: int) -> None:
+        if sent == 4:
+            raise Crash
+
+    with pytest.raises(Crash):
+        digest_run(period_start=period, chunk_size=6, after_send=die_after_four)
+    assert DigestSend.objects.filter(status=SendStatus.SENT).count() == 4
+    assert DigestSend.objects.filter(status=SendStatus.CLAIMED).count() == 2
+
+    # While the dead run's claims are within their lease, a restart leaves them alone…
+    early = digest_run(period_start=period, chunk_size=6)
+    assert early.sent == 4
+    # …and once the lease is over, it takes them over.
+    settings.DIGESTS_CLAIM_LEASE_SECONDS = 0
+    late = digest_run(period_start=period, chunk_size=6)
+    assert late.sent == 2
+
+    smtp.wait_for(10)
+    recipients = sorted(str(m["To"]) for m in smtp.messages)
+    assert recipients == sorted(p.user.email for p in people)
+    assert DigestSend.objects.filter(status=SendStatus.SENT).count() == 10
+
+
+def test_a_refusing_mail_server_leaves_a_visible_error_and_the_retry_delivers(
+    smtp: SmtpInbox, site_a: Site
+) -> None:
+    period, when = _last_week()
+    people = _members(site_a, 5)
+    _follow_new_episode(people, when)
+    smtp.fail_next = 2
+
+    with pytest.raises(DigestDeliveryError):
+        digest_run(period_start=period)
+
+    failed = DigestSend.objects.filter(status=SendStatus.FAILED)
+    assert failed.count() == 2
+    assert all("451" in send.last_error for send in failed)
+    smtp.wait_for(3)
+
+    digest_run(period_start=period)
+    smtp.wait_for(5)
+    assert sorted(str(m["To"]) for m in smtp.messages) == sorted(p.user.email for p in people)
+
+
+def test_the_digest_task_is_retried_with_the_error_shown_to_administrators(
+    smtp: SmtpInbox, site_a: Site, django_capture_on_commit_callbacks: Any
+) -> None:
+    period, when = _last_week()
+    _follow_new_episode(_members(site_a, 2), when)
+    smtp.fail_next = 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        task_enqueue("pollinate.digests.tasks.digests_send", period_start=period)
+
+    run = TaskRun.objects.get(path="pollinate.digests.tasks.digests_send")
+    assert run.status == TaskStatus.RETRYING
+    assert "refused" in run.last_error
+
+
+def test_members_who_chose_daily_or_never_are_not_in_the_weekly_run(
+    smtp: SmtpInbox, site_a: Site
+) -> None:
+    period, when = _last_week()
+    weekly, daily, never = _members(site_a, 3)
+    _follow_new_episode([weekly, daily, never], when)
+    DigestPreference.objects.create(person=daily, frequency=Frequency.DAILY)
+    DigestPreference.objects.create(person=never, frequency=Frequency.NEVER)
+
+    report = digest_run(period_start=period)
+
+    assert report.sent == 1
+    smtp.wait_for(1)
+    assert [str(m["To"]) for m in smtp.messages] == [weekly.user.email]
+
+
+def test_daily_members_get_yesterdays_episodes_in_the_daily_run(
+    smtp: SmtpInbox, site_a: Site
+) -> None:
+    start, _end = period_bounds(Frequency.DAILY)
+    [daily] = _members(site_a, 1)
+    DigestPreference.objects.create(person=daily, frequency=Frequency.DAILY)
+    _follow_new_episode([daily], start + timedelta(hours=3), "Yesterday's part")
+
+    digest_run(frequency=Frequency.DAILY)
+
+    [message] = smtp.wait_for(1)
+    assert "Yesterday's part" in message.get_body(("plain",)).get_content()
+    assert "daily" in str(message["Subject"])
+
+
+def test_a_muted_section_is_left_out(smtp: SmtpInbox, site_a: Site) -> None:
+    period, when = _last_week()
+    [person] = _members(site_a, 1)
+    _follow_new_episode([person], when)
+    DigestPreference.objects.create(person=person, muted_kinds=["episodes"])
+
+    report = digest_run(period_start=period)
+
+    assert report.sent == 0
+    assert report.empty == 1
+
+
+def test_the_email_has_one_click_unsubscribe_headers_and_both_parts(
+    smtp: SmtpInbox, site_a: Site
+) -> None:
+    period, when = _last_week()
+    [person] = _members(site_a, 1)
+    _follow_new_episode([person], when)
+
+    digest_run(period_start=period)
+
+    [message] = smtp.wait_for(1)
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert str(message["List-Unsubscribe"]).strip().startswith("<http")
+    assert "/digests/unsubscribe/" in message["List-Unsubscribe"]
+    assert message.get_body(("plain",)) is not None
+    assert "<html" in message.get_body(("html",)).get_content()
+    assert str(person.pk) in message["Message-ID"]
+
+
+def test_people_whose_account_is_deactivated_get_nothing(smtp: SmtpInbox, site_a: Site) -> None:
+    period, when = _last_week()
+    [person] = _members(site_a, 1)
+    _follow_new_episode([person], when)
+    person.user.is_active = False
+    person.user.save()
+
+    assert digest_run(period_start=period).sent == 0
+    assert timezone.now()  # the run finished without touching the inactive member
+    assert not DigestSend.objects.exists()
