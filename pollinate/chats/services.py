@@ -15,6 +15,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -420,11 +421,8 @@ def reaction_toggle(*, actor: Person, message: ChatMessage, emoji: str) -> int:
 
 
 def answer_promote(*, actor: Person, message: ChatMessage) -> str:
-    """Turns an answer into a practice draft, keeping the link on the message; returns its URL.
-
-    The practices app owns drafts: when it offers ``practice_draft_create`` this calls it;
-    until then the promotion is refused with a clear message (this is the one place to wire it).
-    """
+    """Turns an answer into a practice draft (the practices app's service), keeping the link
+    on the message; returns the draft's URL. Promoting twice returns the first draft."""
     chat = message.chat
     if not (is_host(actor, chat) or actor.is_administrator):
         raise ChatError("forbidden", _("Only hosts can promote answers."))
@@ -432,22 +430,19 @@ def answer_promote(*, actor: Person, message: ChatMessage) -> str:
         raise ChatError("invalid", _("Only visible answers can be promoted."))
     if message.promoted_to:
         return message.promoted_to
-    try:
-        from pollinate.practices import services as practice_services
+    from pollinate.practices.services import practice_draft_create
 
-        create = practice_services.practice_draft_create  # type: ignore[attr-defined]
-    except (ImportError, AttributeError) as exc:
-        raise ChatError(
-            "unavailable", _("Practice drafts are not available on this instance yet.")
-        ) from exc
     question = message.prompt.body if message.prompt else chat.title
+    author = message.author
+    credit = f"\n\n— {author.display_name} ({author.site.name})" if author else ""
+    source = settings.SITE_URL + reverse("chats:transcript", args=[chat.pk]) + f"#a{message.seq}"
     with transaction.atomic():
-        practice = create(
+        practice = practice_draft_create(
             actor=actor,
             title=question[:160],
             problem=question,
-            what_we_do=message.body,
-            source_url=chat.get_absolute_url(),
+            what_we_do=message.body + credit,
+            source_url=source,
         )
         url = str(practice.get_absolute_url())
         ChatMessage.objects.filter(pk=message.pk).update(promoted_to=url)
