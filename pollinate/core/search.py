@@ -109,6 +109,22 @@ def _tsquery(terms: list[_Term]) -> str:
     return " & ".join(parts)
 
 
+# The newest ``cap`` matches, ranked. PostgreSQL: the GIN expression index finds the matches.
+POSTGRES_QUERY = (
+    "SELECT d.object_id, ts_rank(to_tsvector('simple', d.text), q) AS score"
+    " FROM core_searchdocument d, to_tsquery('simple', %s) q"
+    " WHERE d.kind = %s AND to_tsvector('simple', d.text) @@ q"
+    " ORDER BY d.id DESC LIMIT %s"
+)
+# SQLite: FTS5 walks matches newest row first and stops at the cap; bm25 is lower-is-better.
+SQLITE_QUERY = (
+    "SELECT d.object_id, m.score FROM ("
+    "  SELECT rowid AS doc_id, bm25(core_search_fts, 0.0, 4.0, 1.0) AS score"
+    "  FROM core_search_fts WHERE core_search_fts MATCH %s ORDER BY rowid DESC LIMIT %s"
+    ") m JOIN core_searchdocument d ON d.id = m.doc_id WHERE d.kind = %s"
+)
+
+
 def search_index(kind: str, object_id: int, *, title: str, body: str = "") -> None:
     """Adds or replaces one object's text; call it inside the transaction that wrote the object."""
     search_index_many(kind, [(object_id, title, body)])
@@ -179,23 +195,10 @@ def search_ids(kind: str, query: str, *, limit: int | None = None) -> list[tuple
     cap = limit or settings.SEARCH_CANDIDATE_CAP
     with connection.cursor() as cursor:
         if settings.IS_POSTGRES:
-            cursor.execute(
-                "SELECT d.object_id, ts_rank(to_tsvector('simple', d.text), q) AS score"
-                " FROM core_searchdocument d, to_tsquery('simple', %s) q"
-                " WHERE d.kind = %s AND to_tsvector('simple', d.text) @@ q"
-                " ORDER BY d.id DESC LIMIT %s",
-                [_tsquery(terms), kind, cap],
-            )
+            cursor.execute(POSTGRES_QUERY, [_tsquery(terms), kind, cap])
             rows = [(int(object_id), float(score)) for object_id, score in cursor.fetchall()]
         else:
-            # FTS5 walks matches newest row first and stops at the cap; bm25 is lower-is-better.
-            cursor.execute(
-                "SELECT d.object_id, m.score FROM ("
-                "  SELECT rowid AS doc_id, bm25(core_search_fts, 0.0, 4.0, 1.0) AS score"
-                "  FROM core_search_fts WHERE core_search_fts MATCH %s ORDER BY rowid DESC LIMIT %s"
-                ") m JOIN core_searchdocument d ON d.id = m.doc_id WHERE d.kind = %s",
-                [f'kind : "{kind}" AND ' + _fts5_query(terms), cap, kind],
-            )
+            cursor.execute(SQLITE_QUERY, [f'kind : "{kind}" AND ' + _fts5_query(terms), cap, kind])
             rows = [(int(object_id), -float(score)) for object_id, score in cursor.fetchall()]
     rows.sort(key=lambda row: row[1], reverse=True)
     return rows

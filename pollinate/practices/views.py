@@ -120,7 +120,9 @@ def mine(request: MemberRequest) -> HttpResponse:
         {
             "page": page,
             "adoptions": adoptions,
-            "follows": Follow.objects.filter(person=person).select_related("practice", "topic", "site"),
+            "follows": Follow.objects.filter(person=person).select_related(
+                "practice", "topic", "site"
+            ),
             "review_due": selectors.practices_needing_review(actor=person),
         },
     )

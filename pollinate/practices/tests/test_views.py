@@ -1,0 +1,480 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from pollinate.activity.models import Activity
+from pollinate.people.models import Person
+from pollinate.people.tests.factories import PersonFactory, SiteFactory, TopicFactory
+from pollinate.practices import services
+from pollinate.practices.models import (
+    Adoption,
+    Comment,
+    Follow,
+    Practice,
+    PracticeImage,
+    PracticeStatus,
+    Reaction,
+)
+from pollinate.practices.search import practice_reindex
+from pollinate.practices.tests.conftest import png_upload
+from pollinate.practices.tests.factories import PracticeFactory
+
+# -- anonymous and wrong method ---------------------------------------------------------------
+
+GET_PAGES = [
+    ("practices:list", {}),
+    ("practices:capture", {}),
+    ("practices:create", {}),
+    ("practices:mine", {}),
+    ("practices:feed_more", {}),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs"), GET_PAGES)
+def test_anonymous_visitors_are_sent_to_sign_in(
+    client: Any, db: None, name: str, kwargs: dict
+) -> None:
+    response = client.get(reverse(name, kwargs=kwargs))
+    assert response.status_code == 302
+    assert "/sign-in/" in response["Location"]
+
+
+def test_anonymous_visitors_cannot_see_a_practice_or_its_qr_code(
+    client: Any, practice: Practice
+) -> None:
+    for url in (practice.get_absolute_url(), reverse("practices:qr", args=[practice.pk])):
+        assert client.get(url).status_code == 302
+
+
+def test_read_only_pages_refuse_post(as_client: Any, bob: Person, practice: Practice) -> None:
+    client = as_client(bob)
+    assert client.post(reverse("practices:list")).status_code == 405
+    assert client.post(practice.get_absolute_url()).status_code == 405
+    assert client.post(reverse("practices:history", args=[practice.pk])).status_code == 405
+
+
+def test_write_endpoints_refuse_get(as_client: Any, charlie: Person, practice: Practice) -> None:
+    client = as_client(charlie)
+    for url in (
+        reverse("practices:comment_create", args=[practice.pk]),
+        reverse("practices:react", args=[practice.pk, "helpful"]),
+        reverse("practices:lifecycle", args=[practice.pk, "retire"]),
+        reverse("practices:follow", args=["practice", practice.pk]),
+    ):
+        assert client.get(url).status_code == 405, url
+
+
+# -- capture, create, uploads ----------------------------------------------------------------
+
+
+def test_quick_capture_with_a_photo_shares_a_practice_with_a_re_encoded_image(
+    as_client: Any, bob: Person
+) -> None:
+    response = as_client(bob).post(
+        reverse("practices:capture"),
+        {
+            "title": "Colour-coded spanners",
+            "steps": "Hang them by size.",
+            "photo": png_upload(),
+            "share": "on",
+        },
+    )
+    practice = Practice.objects.get(title="Colour-coded spanners")
+    assert response.status_code == 302
+    assert response["Location"] == practice.get_absolute_url()
+    assert practice.status == PracticeStatus.SHARED
+    image = PracticeImage.objects.get(practice=practice)
+    assert image.image.name.startswith(f"practices/{practice.pk}/")
+    assert "photo" not in image.image.name  # stored under a random name
+
+
+def test_a_non_image_upload_is_refused_with_a_message_and_nothing_is_saved(
+    as_client: Any, bob: Person
+) -> None:
+    fake = SimpleUploadedFile("evil.png", b"<script>alert(1)</script>", content_type="image/png")
+    response = as_client(bob).post(
+        reverse("practices:capture"), {"title": "X", "steps": "Y", "photo": fake, "share": "on"}
+    )
+    assert response.status_code == 400
+    assert "not an image we can read" in response.content.decode()
+    assert not Practice.objects.filter(title="X").exists()
+
+
+def test_an_oversized_upload_is_refused_with_its_size(
+    as_client: Any, bob: Person, settings: Any
+) -> None:
+    settings.UPLOAD_MAX_BYTES = 1024
+    response = as_client(bob).post(
+        reverse("practices:capture"),
+        {"title": "Big", "steps": "Y", "photo": png_upload(size=(400, 400)), "share": "on"},
+    )
+    assert response.status_code == 400
+    assert "the limit is" in response.content.decode()
+    assert not Practice.objects.filter(title="Big").exists()
+
+
+def test_the_full_form_can_keep_a_practice_as_a_draft_with_topics_and_tags(
+    as_client: Any, bob: Person
+) -> None:
+    topic = TopicFactory(name="Pressing")
+    response = as_client(bob).post(
+        reverse("practices:create"),
+        {
+            "title": "Draft idea",
+            "steps": "Steps",
+            "language": "fr",
+            "topics": [topic.pk],
+            "tags": "Press 12, Line B",
+            "action": "draft",
+        },
+    )
+    practice = Practice.objects.get(title="Draft idea")
+    assert response.status_code == 302
+    assert practice.status == PracticeStatus.DRAFT
+    assert sorted(practice.tags.values_list("name", flat=True)) == ["Line B", "Press 12"]
+    assert list(practice.topics.all()) == [topic]
+
+
+def test_numbers_without_a_unit_are_refused(as_client: Any, bob: Person) -> None:
+    response = as_client(bob).post(
+        reverse("practices:create"),
+        {"title": "T", "steps": "S", "language": "en", "metric_before": "5"},
+    )
+    assert response.status_code == 400
+    assert "Say what the numbers measure" in response.content.decode()
+
+
+# -- who sees and changes what ---------------------------------------------------------------
+
+
+def test_someone_elses_draft_is_not_found(
+    as_client: Any, bob: Person, charlie: Person, draft: Practice
+) -> None:
+    for person in (bob, charlie):
+        client = as_client(person)
+        assert client.get(draft.get_absolute_url()).status_code == 404
+        assert client.get(reverse("practices:edit", args=[draft.pk])).status_code == 404
+        assert client.get(reverse("practices:qr", args=[draft.pk])).status_code == 404
+
+
+def test_the_author_sees_her_draft(as_client: Any, alice: Person, draft: Practice) -> None:
+    response = as_client(alice).get(draft.get_absolute_url())
+    assert response.status_code == 200
+    assert "only its authors can see it" in response.content.decode()
+
+
+def test_a_member_at_another_site_may_read_but_not_edit(
+    as_client: Any, charlie: Person, practice: Practice
+) -> None:
+    client = as_client(charlie)
+    assert client.get(practice.get_absolute_url()).status_code == 200
+    assert client.get(reverse("practices:edit", args=[practice.pk])).status_code == 403
+    response = client.post(
+        reverse("practices:edit", args=[practice.pk]),
+        {"title": "Hijacked", "steps": "x", "language": "en", "version": 1},
+    )
+    assert response.status_code == 403
+    practice.refresh_from_db()
+    assert practice.title != "Hijacked"
+    assert (
+        client.post(reverse("practices:lifecycle", args=[practice.pk, "retire"])).status_code == 403
+    )
+
+
+def test_a_colleague_at_the_origin_site_may_improve_the_text(
+    as_client: Any, bob: Person, practice: Practice
+) -> None:
+    response = as_client(bob).post(
+        reverse("practices:edit", args=[practice.pk]),
+        {
+            "title": practice.title,
+            "steps": "Better steps",
+            "language": "en",
+            "version": 1,
+            "summary": "clearer",
+        },
+    )
+    assert response.status_code == 302
+    practice.refresh_from_db()
+    assert practice.steps == "Better steps"
+    assert practice.revisions.get(number=2).summary == "clearer"
+
+
+def test_a_conflicting_edit_is_shown_with_a_diff_and_the_text_is_kept(
+    as_client: Any, alice: Person, bob: Person, practice: Practice
+) -> None:
+    services.practice_update(
+        actor=bob, practice=practice, data={"steps": "Bob was here"}, base_version=1
+    )
+    response = as_client(alice).post(
+        reverse("practices:edit", args=[practice.pk]),
+        {
+            "title": practice.title,
+            "steps": "Alice's careful rewrite",
+            "language": "en",
+            "version": 1,
+        },
+    )
+    body = response.content.decode()
+    assert response.status_code == 409
+    assert "Someone else saved this practice" in body
+    assert "Alice&#x27;s careful rewrite" in body  # still in the form
+    assert "Bob was here" in body  # shown in the diff
+    assert 'name="version" value="2"' in body  # the next save is against the current version
+    practice.refresh_from_db()
+    assert practice.steps == "Bob was here"
+
+
+def test_history_lists_revisions_and_restore_brings_back_old_text(
+    as_client: Any, alice: Person, practice: Practice
+) -> None:
+    original = practice.steps
+    services.practice_update(actor=alice, practice=practice, data={"steps": "New"}, base_version=1)
+    client = as_client(alice)
+    history = client.get(reverse("practices:history", args=[practice.pk]))
+    assert "Version 2" in history.content.decode()
+    diff = client.get(reverse("practices:revision", args=[practice.pk, 2]))
+    assert "diff__line--add" in diff.content.decode()
+    response = client.post(
+        reverse("practices:revision_restore", args=[practice.pk, 1]), {"version": 2}
+    )
+    assert response.status_code == 302
+    practice.refresh_from_db()
+    assert practice.steps == original
+
+
+def test_restore_by_someone_at_another_site_is_forbidden(
+    as_client: Any, charlie: Person, practice: Practice
+) -> None:
+    response = as_client(charlie).post(
+        reverse("practices:revision_restore", args=[practice.pk, 1]), {"version": 1}
+    )
+    assert response.status_code == 403
+
+
+# -- adopt, adapt, provenance ----------------------------------------------------------------
+
+
+def test_recording_an_adoption_from_another_site_shows_on_the_page(
+    as_client: Any, charlie: Person, practice: Practice
+) -> None:
+    client = as_client(charlie)
+    response = client.post(
+        reverse("practices:adopt", args=[practice.pk]),
+        {"status": "adopted", "outcome": "Fewer stops", "outcome_positive": "yes"},
+    )
+    assert response.status_code == 302
+    adoption = Adoption.objects.get(practice=practice)
+    assert adoption.site == charlie.site and adoption.outcome_positive is True
+    page = client.get(practice.get_absolute_url()).content.decode()
+    assert "Porto Plant" in page and "Fewer stops" in page
+
+
+def test_dropping_without_a_reason_re_shows_the_form(
+    as_client: Any, charlie: Person, practice: Practice
+) -> None:
+    response = as_client(charlie).post(
+        reverse("practices:adopt", args=[practice.pk]), {"status": "dropped"}
+    )
+    assert response.status_code == 400
+    assert not Adoption.objects.exists()
+
+
+def test_the_origin_site_cannot_adopt_its_own_practice(
+    as_client: Any, bob: Person, practice: Practice
+) -> None:
+    response = as_client(bob).post(
+        reverse("practices:adopt", args=[practice.pk]),
+        {"status": "adopted", "outcome_positive": "yes"},
+    )
+    assert response.status_code == 400
+    assert not Adoption.objects.exists()
+
+
+def test_an_adaptation_shows_the_provenance_chain_on_both_pages(
+    as_client: Any, charlie: Person, bob: Person, practice: Practice
+) -> None:
+    response = as_client(charlie).post(
+        reverse("practices:adapt", args=[practice.pk]),
+        {
+            "title": "Torque check, Porto",
+            "adaptation_note": "Eight bolts here",
+            "steps": "Check eight bolts.",
+        },
+    )
+    adapted = Practice.objects.get(title="Torque check, Porto")
+    assert response["Location"] == adapted.get_absolute_url()
+    # Third hop: a site in Spain adopts the adaptation.
+    madrid = PersonFactory(site=SiteFactory(name="Madrid Plant", code="madrid", country="ES"))
+    services.adoption_record(
+        actor=madrid, practice=adapted, status="adopted", outcome=services.Outcome(positive=True)
+    )
+    original_page = as_client(bob).get(practice.get_absolute_url()).content.decode()
+    adapted_page = as_client(bob).get(adapted.get_absolute_url()).content.decode()
+    assert "Torque check, Porto" in original_page and "Portugal" in original_page
+    assert practice.title in adapted_page and "Eight bolts here" in adapted_page
+    assert "Madrid Plant" in adapted_page
+
+
+# -- conversation ----------------------------------------------------------------------------
+
+
+def test_commenting_and_replying_records_mentions(
+    as_client: Any, charlie: Person, bob: Person, practice: Practice
+) -> None:
+    client = as_client(charlie)
+    client.post(
+        reverse("practices:comment_create", args=[practice.pk]), {"body": "Hi @Bob, which wrench?"}
+    )
+    top = Comment.objects.get()
+    response = client.post(
+        reverse("practices:comment_create", args=[practice.pk]),
+        {"body": "Also this", "parent": top.pk},
+    )
+    assert response.status_code == 302
+    assert Comment.objects.filter(parent=top).count() == 1
+    activity = Activity.objects.filter(verb="practice.commented").order_by("id").first()
+    assert activity is not None and activity.payload["mentions"] == [bob.pk]
+
+
+def test_only_the_author_may_delete_a_comment(
+    as_client: Any, charlie: Person, bob: Person, practice: Practice
+) -> None:
+    comment = services.comment_create(actor=charlie, practice=practice, body="mine")
+    url = reverse("practices:comment_delete", args=[comment.pk])
+    assert as_client(bob).post(url).status_code == 403
+    assert as_client(charlie).post(url).status_code == 302
+    assert not Comment.objects.exists()
+
+
+def test_comments_on_a_draft_are_not_found(
+    as_client: Any, charlie: Person, draft: Practice
+) -> None:
+    response = as_client(charlie).post(
+        reverse("practices:comment_create", args=[draft.pk]), {"body": "x"}
+    )
+    assert response.status_code == 404
+
+
+def test_reacting_with_htmx_returns_the_updated_counter(
+    as_client: Any, charlie: Person, practice: Practice
+) -> None:
+    response = as_client(charlie).post(
+        reverse("practices:react", args=[practice.pk, "helpful"]),
+        {"on": "1"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    assert 'aria-pressed="true"' in response.content.decode()
+    assert Reaction.objects.filter(person=charlie, kind="helpful").count() == 1
+
+
+def test_following_a_topic_a_site_and_a_practice(
+    as_client: Any, charlie: Person, practice: Practice, site_a: Any
+) -> None:
+    topic = TopicFactory()
+    client = as_client(charlie)
+    for kind, object_id in (("topic", topic.pk), ("site", site_a.code), ("practice", practice.pk)):
+        response = client.post(reverse("practices:follow", args=[kind, object_id]), {"on": "1"})
+        assert response.status_code == 302
+    assert Follow.objects.filter(person=charlie).count() == 3
+    assert (
+        client.post(reverse("practices:follow", args=["nonsense", 1]), {"on": "1"}).status_code
+        == 404
+    )
+
+
+# -- lists, feed and query counts ------------------------------------------------------------
+
+
+def _many_practices(count: int) -> None:
+    site = SiteFactory(name="Busan Plant", code="busan", country="KR")
+    owner = PersonFactory(site=site)
+    for index in range(count):
+        practice = PracticeFactory(owner=owner, site=site, title=f"Lean practice {index}")
+        practice.topics.add(TopicFactory())
+        practice_reindex(practice)
+
+
+def test_the_list_query_count_does_not_grow_with_the_list(
+    as_client: Any, bob: Person, django_assert_max_num_queries: Any
+) -> None:
+    _many_practices(3)
+    client = as_client(bob)
+    client.get(reverse("practices:list"))
+    with django_assert_max_num_queries(16) as small:
+        client.get(reverse("practices:list"))
+    _many_practices(15)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        response = client.get(reverse("practices:list"))
+    assert response.content.decode().count('<article class="practice-card"') == 18
+
+
+def test_search_finds_practices_and_people_and_its_query_count_is_bounded(
+    as_client: Any, bob: Person, charlie: Person, django_assert_max_num_queries: Any
+) -> None:
+    _many_practices(12)
+    client = as_client(bob)
+    with django_assert_max_num_queries(18):
+        response = client.get(reverse("practices:list"), {"q": "lean"})
+    body = response.content.decode()
+    assert "12 practices match" in body
+    services_person = client.get(reverse("practices:list"), {"q": "Charlie"}).content.decode()
+    assert "Charlie" in services_person
+
+
+def test_the_home_feed_shows_practices_from_other_sites_and_loads_more(
+    as_client: Any, charlie: Person, django_assert_max_num_queries: Any
+) -> None:
+    _many_practices(15)
+    client = as_client(charlie)
+    with django_assert_max_num_queries(22):
+        home = client.get(reverse("activity:home"))
+    body = home.content.decode()
+    assert body.count('<article class="practice-card"') == 12
+    assert "Load more" in body
+    cursor = home.context["feed"].cursor
+    more = client.get(reverse("practices:feed_more"), {"cursor": cursor}, HTTP_HX_REQUEST="true")
+    assert more.content.decode().count('<article class="practice-card"') == 3
+    assert "Load more" not in more.content.decode()
+
+
+def test_the_feed_prefers_followed_topics(as_client: Any, charlie: Person) -> None:
+    topic = TopicFactory(name="Welding")
+    followed = PracticeFactory(
+        title="Followed welding tip", owner=PersonFactory(site=SiteFactory(country="JP"))
+    )
+    followed.topics.add(topic)
+    PracticeFactory(title="Unrelated far away", owner=PersonFactory(site=SiteFactory(country="JP")))
+    services.follow_set(actor=charlie, on=True, topic=topic)
+    body = as_client(charlie).get(reverse("activity:home")).content.decode()
+    assert "Followed welding tip" in body
+    assert "Unrelated far away" not in body
+
+
+# -- QR codes --------------------------------------------------------------------------------
+
+
+def test_qr_codes_are_svg_for_practices_topics_and_tags(
+    as_client: Any, charlie: Person, practice: Practice
+) -> None:
+    tag = services.tag_get_or_create(name="Press 12", kind="equipment")
+    practice.tags.add(tag)
+    client = as_client(charlie)
+    for url in (
+        reverse("practices:qr", args=[practice.pk]),
+        reverse("practices:topic_qr", args=[TopicFactory().pk]),
+        reverse("practices:tag_qr", args=[tag.slug]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert response["Content-Type"] == "image/svg+xml"
+        assert response.content.lstrip().startswith(b"<?xml") and b"<svg" in response.content
+    sheet = client.get(reverse("practices:site_qr_sheet", args=["lyon"])).content.decode()
+    assert practice.title in sheet and "Press 12" in sheet
+    assert client.get(reverse("practices:site_qr_sheet", args=["nowhere"])).status_code == 404
+    assert client.get(reverse("practices:tag_qr", args=["nowhere"])).status_code == 404
