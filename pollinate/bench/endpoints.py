@@ -142,6 +142,11 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("search_multi", _search("multi"), "search, two words"),
     Endpoint("question", _question_page, "a question page"),
     Endpoint(
+        "coaching_home",
+        lambda bench: Target(_url("coaching:home")),
+        "coaching home: one's requests, matches and offers",
+    ),
+    Endpoint(
         "coach_suggestions",
         lambda bench: Target(_url("coaching:suggestions", "coaching:coach_suggestions")),
         "coach suggestions for the bench member",
