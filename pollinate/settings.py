@@ -280,6 +280,14 @@ CHAT_RATE_WINDOW = env_int("CHAT_RATE_WINDOW", 10, minimum=1)  # seconds
 
 # Product rules, overridable per organisation.
 PRIVACY_MIN_GROUP = env_int("PRIVACY_MIN_GROUP", 5, minimum=1)
+# Analytics (docs/analytics.md): an administrator may turn on named recognition; xAPI goes to an LRS.
+ANALYTICS_NAMED_RECOGNITION = env_bool("ANALYTICS_NAMED_RECOGNITION", False)
+ANALYTICS_CACHE_SECONDS = env_int("ANALYTICS_CACHE_SECONDS", 300, minimum=0)
+XAPI_ENDPOINT = env_str("XAPI_ENDPOINT", "").rstrip("/")
+XAPI_USERNAME = env_str("XAPI_USERNAME", "")
+XAPI_PASSWORD = env_str("XAPI_PASSWORD", "")
+XAPI_BATCH_SIZE = env_int("XAPI_BATCH_SIZE", 100, minimum=1)
+XAPI_TIMEOUT = env_int("XAPI_TIMEOUT", 10, minimum=1)
 # Questions: escalate to site leads and coaches when unanswered this long; cap offers per person.
 QUESTIONS_ESCALATE_AFTER_HOURS = env_int("QUESTIONS_ESCALATE_AFTER_HOURS", 48, minimum=1)
 QUESTIONS_MAX_OFFERS_PER_WEEK = env_int("QUESTIONS_MAX_OFFERS_PER_WEEK", 10, minimum=1)

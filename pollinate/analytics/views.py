@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+import csv
+from typing import Any
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from pollinate.analytics import charts, selectors
+from pollinate.analytics.access import (
+    access_site_dashboard,
+    access_topic_dashboard,
+    sites_visible,
+)
+from pollinate.analytics.selectors import Dashboard, Table
+from pollinate.people.access import MemberRequest, member_required
+from pollinate.people.models import Topic
+
+
+def too_small_message() -> str:
+    return _("Not enough people to show this safely.")
+
+
+def _context(board: Dashboard, **extra: Any) -> dict[str, Any]:
+    flows = board.tables.get("flows")
+    heat_labels: list[str] = []
+    heat_cells: list[charts.Cell] = []
+    if flows is not None and flows.rows:
+        heat_labels = sorted({row[0] for row in flows.rows} | {row[1] for row in flows.rows})
+        index = {label: i for i, label in enumerate(heat_labels)}
+        heat_cells = charts.heat(
+            heat_labels, {(index[row[0]], index[row[1]]): row[2] for row in flows.rows}
+        )
+    contributions = board.tables.get("contributions")
+    adopters = board.tables.get("adopters")
+    bar_rows = []
+    if contributions is not None:
+        bar_rows = [(row[0], float(row[2])) for row in contributions.rows]
+    elif adopters is not None:
+        bar_rows = [(row[0], float(row[1])) for row in adopters.rows]
+    return {
+        "board": board,
+        "k": selectors.k_min(),
+        "too_small": too_small_message(),
+        "curve_chart": charts.line(board.curve),
+        "bars": charts.bars(bar_rows),
+        "heat_labels": heat_labels,
+        "heat_cells": heat_cells,
+        "chart_width": charts.WIDTH,
+        "chart_height": charts.HEIGHT,
+        **extra,
+    }
+
+
+@require_GET
+@member_required
+def org(request: MemberRequest) -> HttpResponse:
+    board = selectors.org_dashboard()
+    context = _context(board, sites=sites_visible(request.person), csv_base="org")
+    return render(request, "analytics/org.html", context)
+
+
+@require_GET
+@member_required
+def site(request: MemberRequest, code: str) -> HttpResponse:
+    site = access_site_dashboard(request.person, code)
+    board = selectors.site_dashboard(site)
+    return render(request, "analytics/site.html", _context(board, site=site))
+
+
+@require_GET
+@member_required
+def topic(request: MemberRequest, topic_id: int) -> HttpResponse:
+    topic = access_topic_dashboard(request.person, topic_id)
+    board = selectors.topic_dashboard(topic)
+    return render(request, "analytics/topic.html", _context(board, topic=topic))
+
+
+@require_GET
+@member_required
+def topics(request: MemberRequest) -> HttpResponse:
+    items = Topic.objects.filter(merged_into=None).order_by("name")
+    return render(request, "analytics/topics.html", {"topics": items})
+
+
+@require_GET
+@member_required
+def me(request: MemberRequest) -> HttpResponse:
+    figures = selectors.my_figures(request.person.pk)
+    return render(request, "analytics/me.html", {"figures": figures})
+
+
+def _csv(board: Dashboard, key: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}-{key}.csv"'
+    writer = csv.writer(response)
+    if not board.safe:
+        writer.writerow([too_small_message()])
+        return response
+    table: Table | None = board.table(key)
+    if table is None:
+        raise Http404
+    writer.writerow(table.columns)
+    for row in table.rows:
+        writer.writerow(["" if cell is None else cell for cell in row])
+    if table.withheld:
+        writer.writerow(
+            [
+                _("%(n)s group(s) withheld: %(message)s")
+                % {"n": table.withheld, "message": too_small_message()}
+            ]
+        )
+    return response
+
+
+@require_GET
+@member_required
+def org_csv(request: MemberRequest, key: str) -> HttpResponse:
+    return _csv(selectors.org_dashboard(), key, "organisation")
+
+
+@require_GET
+@member_required
+def site_csv(request: MemberRequest, code: str, key: str) -> HttpResponse:
+    site = access_site_dashboard(request.person, code)
+    return _csv(selectors.site_dashboard(site), key, f"site-{site.code}")
+
+
+@require_GET
+@member_required
+def topic_csv(request: MemberRequest, topic_id: int, key: str) -> HttpResponse:
+    topic = access_topic_dashboard(request.person, topic_id)
+    return _csv(selectors.topic_dashboard(topic), key, f"topic-{topic.pk}")
