@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+from conftest import sign_in
+from pollinate.people.tests.factories import SkillFactory, TopicFactory
+from pollinate.reflections.tests.factories import ReflectionFactory
+
+
+def _png_bytes() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (60, 40), "blue").save(out, format="PNG")
+    return out.getvalue()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_question_with_a_photo_is_answered_across_sites_and_accepted(
+    browser, live_server, alice, charlie
+) -> None:
+    welding = TopicFactory(name="Welding")
+    SkillFactory(person=charlie, topic=welding, level=4)
+    secret = ReflectionFactory(author=alice, title="Alice private lesson", visibility="private")
+
+    def page_for(person):  # type: ignore[no-untyped-def]
+        context = browser.new_context(
+            viewport={"width": 360, "height": 740}, base_url=live_server.url, is_mobile=True
+        )
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        sign_in(page, person)
+        return page
+
+    asker = page_for(alice)
+    asker.goto("/questions/ask/")
+    asker.get_by_label("Your question").fill("Why do our welds crack on cold mornings?")
+    asker.get_by_label("Details").fill("Only before 8am, on the **jig 3** line.")
+    asker.get_by_label("Topics").select_option(label="Welding")
+    asker.locator("#id_language").select_option("en")
+    asker.get_by_label("Photo").set_input_files(
+        {"name": "crack.png", "mimeType": "image/png", "buffer": _png_bytes()}
+    )
+    asker.get_by_role("button", name="Post my question").click()
+    asker.wait_for_url("**/questions/*/")
+    assert asker.locator("img.question-photo").count() == 1
+    question_url = asker.url
+
+    helper = page_for(charlie)
+    assert helper.locator("[data-unread-count]").inner_text() == "1"
+    helper.goto("/questions/?scope=could")
+    helper.get_by_role("link", name="Why do our welds crack on cold mornings?").click()
+    answer_box = helper.get_by_role("textbox", name="Your answer")
+    answer_box.fill("Preheat the parts to 80 °C before the first weld.")
+    helper.get_by_role("button", name="Post my answer").click()
+    helper.wait_for_url("**/questions/*/#answer-*")
+
+    asker.goto(question_url)
+    asker.get_by_role("button", name="Accept this answer").click()
+    assert asker.get_by_text("Accepted answer").is_visible()
+
+    helper.goto(charlie.get_absolute_url())
+    help_section = helper.locator(".help-given")
+    assert "1 accepted answer" in help_section.inner_text()
+    assert "Why do our welds crack on cold mornings?" in help_section.inner_text()
+
+    helper.goto("/reflections/")
+    assert "Alice private lesson" not in helper.content()
+    response = helper.goto(secret.get_absolute_url())
+    assert response is not None
+    assert response.status == 404
