@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.test import Client
 
 from pollinate.activity.models import Activity
@@ -131,6 +132,9 @@ def test_populate_hooks_receive_the_generated_org(monkeypatch: pytest.MonkeyPatc
     )
     assert rng.random() == org.rng_for("practices").random()
     assert org.past(rng, days=30) <= org.now
+    assert len(org.site_lead_ids) == 3 and org.coach_ids and org.administrator_id
+    topic_id, expert_ids = next(iter(org.experts.items()))
+    assert Skill.objects.filter(topic_id=topic_id, person_id=expert_ids[0], level__gte=3).exists()
 
 
 @pytest.mark.django_db
@@ -153,8 +157,21 @@ def test_demo_sign_ins_work_with_their_password(no_app_demo_data) -> None:
 def test_it_refuses_to_generate_into_a_database_that_has_an_organisation(
     no_app_demo_data, site_a
 ) -> None:
-    from django.core.management.base import CommandError
-
     with pytest.raises(CommandError, match="already holds an organisation"):
         _generate()
     assert Site.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"sites": 5, "members": 3}, "at least one person"),
+        ({"sites": 0}, "At least one site"),
+        ({"scale": ["practices"]}, "NAME=N"),
+    ],
+)
+def test_it_explains_bad_options_and_writes_nothing(no_app_demo_data, options, message) -> None:
+    with pytest.raises(CommandError, match=message):
+        _generate(**options)
+    assert not Site.objects.exists()
