@@ -486,3 +486,14 @@ def test_coach_topics_keep_their_level_when_the_offer_is_edited(
     dana_topic.refresh_from_db()
     assert dana_topic.coach_level == CoachLevel.CERTIFIED
     assert dana_topic.level == 3
+
+
+def test_the_matching_command_expires_and_proposes(
+    alice: Person, dana: Person, dana_offer: CoachOffer, edging: Topic
+) -> None:
+    from django.core.management import call_command
+
+    learner = PersonFactory(site=alice.site, languages=["en"])
+    CoachingRequestFactory(learner=learner, topic=edging)
+    call_command("coaching_match")
+    assert Match.objects.get().coach == dana
