@@ -18,6 +18,7 @@ import pstats
 import random
 import secrets
 import sys
+import sysconfig
 import time
 from pathlib import Path
 from typing import Any
@@ -258,13 +259,16 @@ def profile(*, names: list[str], out_dir: Path, scale: str, repeat: int) -> dict
         stats = io.StringIO()
         pstats.Stats(flat, stream=stats).sort_stats("tottime").print_stats(25)
         path = out_dir / f"{scale}-profile-{endpoint.name}.txt"
-        path.write_text(
+        text = (
             f"{repeat} requests to {target.path}\n\n"
             + profiler.output_text(unicode=True, color=False)
             + "\n\ncProfile, top 25 by own time:\n"
-            + stats.getvalue().replace(str(Path.cwd()) + "/", ""),
-            encoding="utf-8",
+            + stats.getvalue()
         )
+        # Paths relative to the checkout and site-packages, so results read the same anywhere.
+        for prefix in (str(Path.cwd()), sysconfig.get_paths()["purelib"]):
+            text = text.replace(prefix + "/", "")
+        path.write_text(text, encoding="utf-8")
         written[endpoint.name] = str(path)
     return written
 

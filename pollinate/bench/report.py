@@ -66,7 +66,7 @@ def markdown(results: dict[str, Any], details: dict[str, Any]) -> str:
         "",
         f"Server: gunicorn with `pollinate/gunicorn_conf.py` ({details['server']['workers']}), "
         "DEBUG off, SQLite. "
-        f"Closed loop: wrk-style saturation, {details['closed_loop']}. "
+        f"Closed loop to saturation: {details['closed_loop']}. "
         f"Open loop: {details['open_loop']}.",
         "",
         f"**Floor** (`/ping`): {floor['rps']:.0f} req/s at saturation, "

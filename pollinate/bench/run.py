@@ -206,9 +206,17 @@ def measure(
 
 
 def git_revision() -> str:
+    """The commit measured, with ``+dirty`` when tracked files had uncommitted changes."""
     try:
-        return subprocess.run(
+        revision = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607 -- git from PATH
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],  # noqa: S607
             cwd=ROOT,
             capture_output=True,
             text=True,
@@ -216,6 +224,7 @@ def git_revision() -> str:
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+    return f"{revision}+dirty" if changed else revision
 
 
 def main(argv: list[str] | None = None) -> int:
