@@ -1,6 +1,8 @@
-"""Practices in the JSON API: the same access helpers and services as the pages."""
+"""Practices in the JSON API: the same access helpers and services as the pages.
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: django-ninja builds its query-parameter model from
+the live annotations, and with string annotations ``Query[PracticeQuery]`` failed to resolve.
+"""
 
 from typing import Any
 
@@ -116,24 +118,26 @@ def _filters(request: HttpRequest, query: PracticeQuery) -> selectors.PracticeFi
 
 @router.get("/practices", response=list[PracticeListItemOut])
 @paginate(LimitOffsetPagination)
-def practices_list(request: HttpRequest, query: Query[PracticeQuery]) -> list[PracticeListItemOut]:
+def practices_list(
+    request: HttpRequest, filters: Query[PracticeQuery]
+) -> list[PracticeListItemOut]:
     """Practices, newest activity first; with ``q``, full-text search blended with quality."""
     actor = api_member(request)
-    filters = _filters(request, query)
-    if filters.query:
-        practices: Any = selectors.practice_search(actor=actor, filters=filters, limit=200)
+    chosen = _filters(request, filters)
+    if chosen.query:
+        practices: Any = selectors.practice_search(actor=actor, filters=chosen, limit=200)
     else:
-        practices = selectors.practice_list(actor=actor, filters=filters)
+        practices = selectors.practice_list(actor=actor, filters=chosen)
     return [_list_item(practice) for practice in practices]
 
 
 @router.get("/search", response=SearchOut)
-def search(request: HttpRequest, query: Query[PracticeQuery]) -> SearchOut:
+def search(request: HttpRequest, filters: Query[PracticeQuery]) -> SearchOut:
     """Practices and people matching ``q`` (filters apply to practices)."""
     actor = api_member(request)
-    filters = _filters(request, query)
-    practices = selectors.practice_search(actor=actor, filters=filters, limit=20)
-    people = selectors.person_search(query=filters.query)
+    chosen = _filters(request, filters)
+    practices = selectors.practice_search(actor=actor, filters=chosen, limit=20)
+    people = selectors.person_search(query=chosen.query)
     return SearchOut(
         practices=[_list_item(p) for p in practices],
         people=[
