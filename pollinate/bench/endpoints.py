@@ -153,7 +153,7 @@ ENDPOINTS: list[Endpoint] = [
     ),
     Endpoint(
         "dashboard",
-        lambda bench: Target(_url("analytics:dashboard", "analytics:index")),
+        lambda bench: Target(_url("analytics:org", "analytics:dashboard")),
         "organisation dashboard",
     ),
     Endpoint("comment_post", _comment_post, "a write: post a comment on a practice"),
