@@ -7,7 +7,6 @@ conflict).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -24,6 +23,7 @@ from pollinate.activity.services import activity_record
 from pollinate.core.images import image_reencode
 from pollinate.core.ratelimit import ratelimit_check
 from pollinate.people.models import Person, Site, Topic
+from pollinate.people.selectors import mentions_find
 from pollinate.practices.models import (
     REVISION_FIELDS,
     Adoption,
@@ -43,7 +43,6 @@ from pollinate.practices.models import (
 from pollinate.practices.search import practice_reindex
 
 MAX_IMAGES = 12
-MAX_MENTIONS = 10
 
 
 class PracticeConflict(Exception):
@@ -53,34 +52,6 @@ class PracticeConflict(Exception):
         super().__init__(_("Someone else changed this practice while you were editing it."))
         self.practice = practice
         self.latest = latest
-
-
-# ---------------------------------------------------------------------------------------------
-# Mentions
-
-
-_MENTION = re.compile(r"(?<![\w@])@([^\s@.,;:!?()\[\]]+(?:[ ][^\s@.,;:!?()\[\]]+){0,2})")
-
-
-def mentions_find(text: str, *, exclude: Person | None = None) -> list[int]:
-    """Ids of people @mentioned by display name ("@Ana Lima"); the longest matching name wins."""
-    found: list[int] = []
-    for match in _MENTION.finditer(text[:20_000]):
-        words = match.group(1).split(" ")
-        for size in range(len(words), 0, -1):
-            name = " ".join(words[:size])
-            person_id = (
-                Person.objects.filter(display_name__iexact=name, user__is_active=True)
-                .values_list("pk", flat=True)
-                .first()
-            )
-            if person_id is not None:
-                if person_id not in found and (exclude is None or person_id != exclude.pk):
-                    found.append(person_id)
-                break
-        if len(found) >= MAX_MENTIONS:
-            break
-    return found
 
 
 # ---------------------------------------------------------------------------------------------
