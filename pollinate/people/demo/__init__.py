@@ -50,6 +50,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from time import perf_counter
 from typing import Any
 
 from django.apps import apps
@@ -655,10 +656,11 @@ def populate_apps(*, org: GeneratedOrg, log: Callable[[str], None] | None = None
         hook = getattr(module, "populate", None)
         if not callable(hook):
             continue
+        started = perf_counter()
         hook(org=org, rng=org.rng_for(config.label))
         called.append(config.label)
         if log:
-            log(f"demo data: {config.label}")
+            log(f"demo data: {config.label} ({perf_counter() - started:.1f} s)")
     return called
 
 
