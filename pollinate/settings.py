@@ -167,11 +167,15 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 TASKS_IMMEDIATE = env_bool("TASKS_IMMEDIATE", TESTING)
 TASKS_SQLITE_PATH = Path(env_str("TASKS_SQLITE_PATH", str(VAR_DIR / "tasks.sqlite3")))
 TASKS_WORKERS = env_int("TASKS_WORKERS", 2, minimum=1)
+TASKS_WORKER_TYPE = env_str("TASKS_WORKER_TYPE", "process")  # or "thread"
 TASKS_RETRIES = env_int("TASKS_RETRIES", 5, minimum=0)
 TASKS_RETRY_DELAY = env_int("TASKS_RETRY_DELAY", 30, minimum=1)  # seconds, doubled per retry
 # Digests: a claim left by a run that died is taken over after this lease; unsubscribe links expire.
 DIGESTS_CLAIM_LEASE_SECONDS = env_int("DIGESTS_CLAIM_LEASE_SECONDS", 900, minimum=0)
 DIGESTS_UNSUBSCRIBE_MAX_AGE_DAYS = env_int("DIGESTS_UNSUBSCRIBE_MAX_AGE_DAYS", 60, minimum=1)
+# Digest throughput: SMTP connections used at once by one run, and runs (shards) per period.
+DIGESTS_SMTP_CONNECTIONS = env_int("DIGESTS_SMTP_CONNECTIONS", 4, minimum=1)
+DIGESTS_SHARDS = env_int("DIGESTS_SHARDS", 2, minimum=1)
 
 AUTH_USER_MODEL = "people.User"
 AUTHENTICATION_BACKENDS = [

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,6 +31,7 @@ from django.core import signing
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import F, Q
+from django.db.models.functions import Mod
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -514,12 +517,15 @@ def digest_run(
     frequency: str = Frequency.WEEKLY,
     period_start: str | None = None,
     chunk_size: int = 500,
+    shard: int = 0,
+    shards: int = 1,
     after_send: Callable[[int], None] | None = None,
 ) -> RunReport:
     """Builds and sends the period's digests to every member who is due one. Safe to rerun.
 
-    ``after_send`` is called with the running count after each accepted message (benchmarks and
-    the crash test hook into it).
+    ``shard``/``shards`` split members by primary key so several worker processes can share a
+    run. ``after_send`` is called with the running count after each accepted message (the crash
+    test and benchmarks hook into it).
     """
     start, end = period_parse(frequency, period_start)
     report = RunReport(frequency=frequency, period_start=start)
@@ -528,11 +534,10 @@ def digest_run(
     lease_cutoff = timezone.now() - timedelta(seconds=settings.DIGESTS_CLAIM_LEASE_SECONDS)
     last_id = 0
     while True:
-        people = list(
-            Person.objects.filter(pk__gt=last_id, user__is_active=True)
-            .select_related("user", "site")
-            .order_by("pk")[:chunk_size]
-        )
+        members = Person.objects.filter(pk__gt=last_id, user__is_active=True)
+        if shards > 1:
+            members = members.annotate(shard=Mod("pk", shards)).filter(shard=shard)
+        people = list(members.select_related("user", "site").order_by("pk")[:chunk_size])
         if not people:
             break
         last_id = people[-1].pk
@@ -635,42 +640,73 @@ def _run_chunk(
     )
     if not mine:
         return
-    connection = get_connection()
-    try:
+    _send_claimed([(mine[pid], digests[pid]) for pid in full if pid in mine], report, after_send)
+
+
+_local = threading.local()
+
+
+def _deliver(digest: Digest, opened: list[Any]) -> None:
+    """Renders and sends one digest on this thread's SMTP connection (opened on first use)."""
+    connection = getattr(_local, "connection", None)
+    if connection is None:
+        connection = _local.connection = get_connection()
+        opened.append(connection)
         connection.open()
-    except (OSError, smtplib.SMTPException) as exc:
-        DigestSend.objects.filter(pk__in=mine.values()).update(
-            status=SendStatus.FAILED, last_error=f"could not connect: {exc}"[:2000]
-        )
-        report.failed += len(mine)
-        return
     try:
-        for pid in full:
-            send_id = mine.get(pid)
-            if send_id is None:
-                continue
-            try:
-                digest_message(digests[pid], connection=connection).send()
-            except (OSError, smtplib.SMTPException) as exc:
-                DigestSend.objects.filter(pk=send_id).update(
-                    status=SendStatus.FAILED,
-                    last_error=str(exc)[:2000],
-                    attempts=F("attempts") + 1,
-                )
-                report.failed += 1
-                _reconnect(connection)
-                continue
+        digest_message(digest, connection=connection).send()
+    except (OSError, smtplib.SMTPException):
+        _reconnect(connection)
+        raise
+
+
+def _send_claimed(
+    claimed: list[tuple[int, Digest]],
+    report: RunReport,
+    after_send: Callable[[int], None] | None,
+) -> None:
+    """Sends claimed digests on a few SMTP connections at once; marks each as the server answers.
+
+    Rendering and SMTP round trips overlap across threads; the database is only written from this
+    thread, right after each message was accepted (or refused).
+    """
+    workers = max(1, settings.DIGESTS_SMTP_CONNECTIONS)
+    opened: list[Any] = []
+    recorded: set[Any] = set()
+
+    def record(future: Any, send_id: int) -> None:
+        recorded.add(future)
+        error = future.exception()
+        if error is not None:
             DigestSend.objects.filter(pk=send_id).update(
-                status=SendStatus.SENT,
-                sent_at=timezone.now(),
-                last_error="",
-                attempts=F("attempts") + 1,
+                status=SendStatus.FAILED, last_error=str(error)[:2000], attempts=F("attempts") + 1
             )
-            report.sent += 1
+            report.failed += 1
+            return
+        DigestSend.objects.filter(pk=send_id).update(
+            status=SendStatus.SENT,
+            sent_at=timezone.now(),
+            last_error="",
+            attempts=F("attempts") + 1,
+        )
+        report.sent += 1
+
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="digest-smtp")
+    futures = {pool.submit(_deliver, digest, opened): send_id for send_id, digest in claimed}
+    try:
+        for future in as_completed(futures):
+            record(future, futures[future])
             if after_send is not None:
                 after_send(report.sent)
     finally:
-        connection.close()
+        # Also when dying mid-chunk: stop handing out work, but record what the server already
+        # accepted, so only messages never handed over are left claimed.
+        pool.shutdown(wait=True, cancel_futures=True)
+        for future, send_id in futures.items():
+            if future not in recorded and future.done() and not future.cancelled():
+                record(future, send_id)
+        for connection in opened:
+            connection.close()
 
 
 def _reconnect(connection: Any) -> None:

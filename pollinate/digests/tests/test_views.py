@@ -94,7 +94,7 @@ def test_a_section_link_mutes_only_that_section(bob: Person) -> None:
 
 
 def test_a_tampered_token_cannot_unsubscribe_someone_else(bob: Person, alice: Person) -> None:
-    payload, _, rest = unsubscribe_token(bob.pk).partition(":")
+    _payload, _, rest = unsubscribe_token(bob.pk).partition(":")
     forged = signing.b64_encode(json.dumps({"p": alice.pk, "k": "all"}).encode()).decode()
     response = Client().post(f"/digests/unsubscribe/{forged}:{rest}/")
     assert response.status_code == 400

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connections
 from django.utils.module_loading import autodiscover_modules
 
 from pollinate.core.tasks import task_queue
@@ -17,6 +18,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--workers", type=int, default=settings.TASKS_WORKERS)
+        parser.add_argument(
+            "--worker-type",
+            choices=["process", "thread"],
+            default=settings.TASKS_WORKER_TYPE,
+            help="Processes use both cores for CPU-heavy work such as digests.",
+        )
         parser.add_argument("--no-periodic", action="store_true", help="Skip periodic tasks.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -26,9 +33,11 @@ class Command(BaseCommand):
         # Every app's tasks.py declares its periodic tasks on import.
         autodiscover_modules("tasks")
         logging.getLogger("huey").setLevel(logging.INFO)
+        # Forked workers must not share the parent's database connection.
+        connections.close_all()
         consumer = huey.create_consumer(
             workers=options["workers"],
-            worker_type="thread",
+            worker_type=options["worker_type"],
             periodic=not options["no_periodic"],
             check_worker_health=True,
         )
