@@ -52,7 +52,7 @@ from enum import StrEnum
 
 import numpy as np
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+from scipy.sparse.csgraph import connected_components, min_weight_full_bipartite_matching
 
 HOURS_PER_WEEK = 168
 _SATURATING_HOURS = 6
@@ -336,6 +336,9 @@ def candidate_edges(
     """Feasible (need index, candidate index, first-slot score) triples, vectorised.
 
     The score equals ``score_pair(...).score`` for the same pair (a property test holds us to it).
+    Needs are grouped by topic; each group is scored against the coaches of that topic (or a
+    related one) as one matrix, so the work is proportional to the feasible pairs, not to
+    needs × coaches.
     """
     live = [i for i, c in enumerate(candidates) if not c.paused and c.free > 0]
     by_topic: dict[int, list[int]] = defaultdict(list)
@@ -348,6 +351,24 @@ def candidate_edges(
     def lang_mask(langs: Iterable[str]) -> int:
         return sum(bit.get(lang, 0) for lang in set(langs))
 
+    # Per-entity arrays, built once and indexed per group.
+    n_lang = np.array([lang_mask(n.languages) for n in needs], dtype=np.int64)
+    n_site = np.array([n.site_id for n in needs], dtype=np.int64)
+    n_person = np.array([n.person_id for n in needs], dtype=np.int64)
+    n_mode = np.array(
+        [0 if n.mode == Mode.ON_SITE else 1 if n.mode == Mode.REMOTE else 2 for n in needs]
+    )
+    n_flex = np.array([n.hours == 0 for n in needs])
+    n_urgency = np.array([weights.urgency * n.urgency for n in needs])
+    n_hours = _hours_matrix([n.hours for n in needs])
+    c_lang = np.array([lang_mask(c.languages) for c in candidates], dtype=np.int64)
+    c_site = np.array([c.site_id for c in candidates], dtype=np.int64)
+    c_id = np.array([c.coach_id for c in candidates], dtype=np.int64)
+    c_remote = np.array([Mode.REMOTE in c.modes for c in candidates])
+    c_onsite = np.array([Mode.ON_SITE in c.modes for c in candidates])
+    c_spare = np.array([weights.spare * c.free / max(c.capacity, 1) for c in candidates])
+    c_hours = _hours_matrix([c.hours for c in candidates])
+
     groups: dict[tuple[int, frozenset[int]], list[int]] = defaultdict(list)
     for i, need in enumerate(needs):
         groups[(need.topic_id, need.related_topic_ids)].append(i)
@@ -355,66 +376,45 @@ def candidate_edges(
     rows: list[np.ndarray] = []
     cols: list[np.ndarray] = []
     vals: list[np.ndarray] = []
-    for (topic_id, related), need_idx in groups.items():
+    for (topic_id, related), need_list in groups.items():
         exact = set(by_topic.get(topic_id, ()))
         related_set = {i for t in related for i in by_topic.get(t, ())} - exact
-        cand_idx = sorted(exact | related_set)
-        if not cand_idx:
+        cand_list = sorted(exact | related_set)
+        if not cand_list:
             continue
-        cs = [candidates[i] for i in cand_idx]
-        ns = [needs[i] for i in need_idx]
-        # Per-coach parts.
-        is_exact = np.array([i in exact for i in cand_idx])
-        levels = np.empty(len(cs), dtype=np.float64)
-        certified = np.zeros(len(cs), dtype=np.float64)
-        for j, c in enumerate(cs):
-            t = topic_id if is_exact[j] else min(related & c.topics.keys())
-            levels[j] = c.topics[t]
-            certified[j] = weights.certified if t in c.certified_topic_ids else 0.0
-        coach_part = (
-            np.where(is_exact, weights.topic, weights.topic / 2)
-            + weights.level * (levels - 1) / 3
-            + certified
-            + np.array([weights.spare * c.free / c.capacity for c in cs])
-        )
-        c_lang = np.array([lang_mask(c.languages) for c in cs], dtype=np.int64)
-        n_lang = np.array([lang_mask(n.languages) for n in ns], dtype=np.int64)
-        c_site = np.array([c.site_id for c in cs], dtype=np.int64)
-        n_site = np.array([n.site_id for n in ns], dtype=np.int64)
-        c_remote = np.array([Mode.REMOTE in c.modes for c in cs])
-        c_onsite = np.array([Mode.ON_SITE in c.modes for c in cs])
-        n_mode = np.array([str(n.mode) for n in ns])
-        same_site = n_site[:, None] == c_site[None, :]
-        in_person = c_onsite[None, :] & same_site
-        remote = np.broadcast_to(c_remote[None, :], same_site.shape)
-        feasible = (n_lang[:, None] & c_lang[None, :]) != 0
-        feasible &= np.where(
-            (n_mode == Mode.ON_SITE)[:, None],
-            in_person,
-            np.where((n_mode == Mode.REMOTE)[:, None], remote, in_person | remote),
-        )
-        n_hours = [n.hours for n in ns]
-        flexible = np.array([h == 0 for h in n_hours])
-        overlap = _hours_matrix(n_hours) @ _hours_matrix([c.hours for c in cs]).T
+        ni = np.array(need_list)
+        ci = np.array(cand_list)
+        topic_pts = np.empty(len(ci))
+        for j, k in enumerate(cand_list):
+            c = candidates[k]
+            t = topic_id if k in exact else min(related & c.topics.keys())
+            topic_pts[j] = (
+                (weights.topic if k in exact else weights.topic / 2)
+                + weights.level * (c.topics[t] - 1) / 3
+                + (weights.certified if t in c.certified_topic_ids else 0.0)
+            )
+        same_site = n_site[ni][:, None] == c_site[ci][None, :]
+        in_person = c_onsite[ci][None, :] & same_site
+        remote = np.broadcast_to(c_remote[ci][None, :], same_site.shape)
+        mode = n_mode[ni][:, None]
+        feasible = np.where(mode == 0, in_person, np.where(mode == 1, remote, in_person | remote))
+        feasible &= (n_lang[ni][:, None] & c_lang[ci][None, :]) != 0
+        feasible &= n_person[ni][:, None] != c_id[ci][None, :]
+        for r, k in enumerate(need_list):
+            if needs[k].excluded_coach_ids:
+                feasible[r] &= ~np.isin(c_id[ci], list(needs[k].excluded_coach_ids))
+        overlap = n_hours[ni] @ c_hours[ci].T
         hours_pts = np.where(
-            flexible[:, None],
+            n_flex[ni][:, None],
             weights.hours / 2,
             weights.hours * np.minimum(overlap, _SATURATING_HOURS) / _SATURATING_HOURS,
         )
-        need_part = np.array([weights.urgency * n.urgency for n in ns])
         score = (
-            coach_part[None, :]
+            (topic_pts + c_spare[ci])[None, :]
             + hours_pts
             + np.where(same_site, 0.0, weights.cross_site)
-            + need_part[:, None]
+            + n_urgency[ni][:, None]
         )
-        coach_ids = np.array([c.coach_id for c in cs])
-        for r, n in enumerate(ns):
-            feasible[r] &= coach_ids != n.person_id
-            for excluded in n.excluded_coach_ids:
-                # coach ids are unique, so at most one column matches
-                hits = np.flatnonzero(coach_ids == excluded)
-                feasible[r, hits] = False
         score = np.where(feasible, score, -np.inf)
         width = score.shape[1]
         if top_k is not None and top_k < width:
@@ -423,9 +423,8 @@ def candidate_edges(
             keep = np.broadcast_to(np.arange(width), score.shape)
         kept = np.take_along_axis(score, keep, axis=1)
         ok = np.isfinite(kept)
-        rr = np.broadcast_to(np.array(need_idx)[:, None], keep.shape)[ok]
-        rows.append(rr)
-        cols.append(np.array(cand_idx)[keep[ok]])
+        rows.append(np.broadcast_to(ni[:, None], keep.shape)[ok])
+        cols.append(ci[keep[ok]])
         vals.append(kept[ok])
     if not rows:
         empty = np.empty(0, dtype=np.int64)
@@ -458,7 +457,6 @@ def assign(
     capacity = np.array([max(c.capacity, 1) for c in candidates], dtype=np.float64)
     slots = np.minimum(free, degree)
     offset = np.concatenate(([0], np.cumsum(slots)))
-    n_slots = int(offset[-1])
     # Expand every edge to the coach's slots; base holds slot 0's spare points and slot k is worth
     # spare * k / capacity less, which makes a coach's load concave in the objective.
     per_edge = slots[c_idx]
@@ -472,24 +470,54 @@ def assign(
     # matched exactly once (to a slot or to its own "unassigned" column), so the constant shift
     # does not change the optimum.
     shift = weights.max_score() + 1.0
-    unassigned_cost = shift
-    if serve_most_first:
-        # Serving one more learner must beat any score difference: n * (max score + 1) suffices.
-        unassigned_cost = shift + n * shift
-    costs = np.concatenate((shift - value, np.full(n, unassigned_cost)))
-    rows_all = np.concatenate((rep_r, np.arange(n)))
-    cols_all = np.concatenate((col, n_slots + np.arange(n)))
-    matrix = csr_matrix((costs, (rows_all, cols_all)), shape=(n, n_slots + n))
-    _, matched_col = min_weight_full_bipartite_matching(matrix)
-    slot_owner = np.repeat(np.arange(len(candidates)), slots)
+    # The graph falls apart by topic: solve each connected component on its own, which keeps
+    # every LAPJVsp call small (its cost grows faster than linearly with the problem).
+    m = len(candidates)
+    graph = csr_matrix(
+        (np.ones(r_idx.size), (r_idx, n + c_idx)), shape=(n + m, n + m), dtype=np.int8
+    )
+    _, label = connected_components(graph, directed=False)
+    edge_comp = label[rep_r]
+    order = np.argsort(edge_comp, kind="stable")
+    sorted_comp = edge_comp[order]
+    starts_at = np.flatnonzero(np.r_[True, sorted_comp[1:] != sorted_comp[:-1]])
+    ends_at = np.r_[starts_at[1:], sorted_comp.size]
+    matched_slot = np.full(n, -1, dtype=np.int64)
+    matched_value = np.zeros(n)
+    for lo, hi in zip(starts_at.tolist(), ends_at.tolist(), strict=True):
+        edges = order[lo:hi]
+        rows_u, r_loc = np.unique(rep_r[edges], return_inverse=True)
+        cols_u, c_loc = np.unique(col[edges], return_inverse=True)
+        n_rows, n_cols = rows_u.size, cols_u.size
+        unassigned_cost = shift
+        if serve_most_first:
+            # Serving one more learner must beat any score difference: n * (max score + 1).
+            unassigned_cost = shift + n_rows * shift
+        matrix = csr_matrix(
+            (
+                np.concatenate((shift - value[edges], np.full(n_rows, unassigned_cost))),
+                (
+                    np.concatenate((r_loc, np.arange(n_rows))),
+                    np.concatenate((c_loc, n_cols + np.arange(n_rows))),
+                ),
+            ),
+            shape=(n_rows, n_cols + n_rows),
+        )
+        _, matched_col = min_weight_full_bipartite_matching(matrix)
+        hit = matched_col < n_cols
+        matched_slot[rows_u[hit]] = cols_u[matched_col[hit]]
+        # Recover each chosen edge's value: the matrix entry is shift - value.
+        chosen = matrix[np.flatnonzero(hit), matched_col[hit]]
+        matched_value[rows_u[hit]] = shift - np.asarray(chosen).ravel()
+    slot_owner = np.repeat(np.arange(m), slots)
     pairs: dict[int, int] = {}
     unserved: list[int] = []
-    for i, column in enumerate(matched_col):
-        if column < n_slots:
-            pairs[needs[i].request_id] = candidates[int(slot_owner[column])].coach_id
+    for i, slot in enumerate(matched_slot.tolist()):
+        if slot >= 0:
+            pairs[needs[i].request_id] = candidates[int(slot_owner[slot])].coach_id
         else:
             unserved.append(needs[i].request_id)
-    total = assignment_score(needs, candidates, pairs, weights)
+    total = float(matched_value.sum())
     return Assignment(pairs, unserved, total)
 
 
