@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
@@ -76,3 +77,28 @@ def topic_tree() -> list[Topic]:
     return list(
         Topic.objects.filter(merged_into=None).select_related("parent").order_by("kind", "name")
     )
+
+
+MAX_MENTIONS = 10
+_MENTION = re.compile(r"(?<![\w@])@([^\s@.,;:!?()\[\]]+(?:[ ][^\s@.,;:!?()\[\]]+){0,2})")
+
+
+def mentions_find(text: str, *, exclude: Person | None = None) -> list[int]:
+    """Ids of people @mentioned by display name ("@Ana Lima"); the longest matching name wins."""
+    found: list[int] = []
+    for match in _MENTION.finditer(text[:20_000]):
+        words = match.group(1).split(" ")
+        for size in range(len(words), 0, -1):
+            name = " ".join(words[:size])
+            person_id = (
+                Person.objects.filter(display_name__iexact=name, user__is_active=True)
+                .values_list("pk", flat=True)
+                .first()
+            )
+            if person_id is not None:
+                if person_id not in found and (exclude is None or person_id != exclude.pk):
+                    found.append(person_id)
+                break
+        if len(found) >= MAX_MENTIONS:
+            break
+    return found
