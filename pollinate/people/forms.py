@@ -66,6 +66,9 @@ class SkillForm(forms.Form):
 
 
 class DirectoryForm(forms.Form):
+    # Filters are optional by nature; the field partial leaves out the "(optional)" marker.
+    is_filter = True
+
     q = forms.CharField(label=_("Name or job"), required=False, max_length=100)
     site = forms.ModelChoiceField(
         label=_("Site"),
