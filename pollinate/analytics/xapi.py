@@ -145,7 +145,7 @@ def _statements_url(query: dict[str, str] | None = None) -> str:
 def _deliver(batch: list[XapiStatement]) -> None:
     """Sends a batch; a 409 (some ids already stored) falls back to one idempotent PUT each."""
     status, body = _request("POST", _statements_url(), [row.statement for row in batch])
-    if status == 200:
+    if status in (200, 204):  # 204: some LRSs (Ralph) answer so when every id is already stored
         return
     if status != 409:
         raise LrsUnavailable(f"LRS answered {status}: {body[:300]!r}")

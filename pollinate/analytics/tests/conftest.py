@@ -17,7 +17,7 @@ Record = Callable[..., Activity]
 
 
 @pytest.fixture
-def record(db: None) -> Record:
+def record(db: None, django_capture_on_commit_callbacks: Any) -> Record:
     """Writes one activity at a given time and runs the spine subscribers, as after a commit."""
 
     def _record(
@@ -41,7 +41,9 @@ def record(db: None) -> Record:
             payload=payload or {},
             is_public=is_public,
         )
-        spine_dispatch(activity)
+        # Subscribers and the tasks they enqueue run as they would after a real commit.
+        with django_capture_on_commit_callbacks(execute=True):
+            spine_dispatch(activity)
         return activity
 
     return _record
