@@ -138,7 +138,7 @@ def test_my_figures_show_only_my_own_activity(record, site_a, site_b, as_client,
 
 
 @pytest.mark.parametrize(
-    "name,args",
+    ("name", "args"),
     [
         ("analytics:org", []),
         ("analytics:me", []),

@@ -188,7 +188,7 @@ def ralph(tmp_path: Path, settings: Any) -> Iterator[str]:
         "json.dump([{'agent': {'account': {'name': 'pollinate', 'homePage': 'https://example.org'}},"
         "'scopes': ['all'], 'hash': h, 'username': 'pollinate'}], open(sys.argv[1], 'w'))"
     )
-    subprocess.run([str(python), "-c", script, str(tmp_path / "auth.json")], check=True)
+    subprocess.run([str(python), "-c", script, str(tmp_path / "auth.json")], check=True)  # noqa: S603
     (tmp_path / "data").mkdir()
     port = _free_port()
     env = {**os.environ, "RALPH_APP_DIR": str(tmp_path), "RALPH_RUNSERVER_BACKEND": "fs"}
