@@ -45,6 +45,7 @@ b-matching polytope is integral) on sampled instances.
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -256,17 +257,44 @@ def score_candidates(
     This is the reusable scorer (question routing calls it with experts as candidates). Candidates
     breaking a hard constraint are left out. ``limit`` keeps the best ``limit``.
     """
-    # Cheap pre-checks first: most coaches of a large organisation fail on the topic.
+    # Cheap pre-checks first: most coaches of a large organisation fail on the topic. Ranking
+    # uses the allocation-free ``_quick_score``; reasons are built only for the ones returned.
     wanted = {need.topic_id, *need.related_topic_ids}
-    scored: list[Suggestion] = []
+    ranked: list[tuple[float, int, Candidate]] = []
     for cand in candidates:
         if wanted.isdisjoint(cand.topics.keys()) or need.languages.isdisjoint(cand.languages):
             continue
-        suggestion = score_pair(need, cand, weights)
-        if suggestion is not None:
-            scored.append(suggestion)
-    scored.sort(key=lambda s: (-s.score, s.coach_id))
-    return scored if limit is None else scored[:limit]
+        quick = _quick_score(need, cand, weights)
+        if quick is not None:
+            ranked.append((-quick, cand.coach_id, cand))
+    if limit is not None and limit < len(ranked):
+        ranked = heapq.nsmallest(limit, ranked, key=lambda item: (item[0], item[1]))
+    else:
+        ranked.sort(key=lambda item: (item[0], item[1]))
+    scored = [score_pair(need, cand, weights) for _, _, cand in ranked]
+    return [s for s in scored if s is not None]
+
+
+def _quick_score(need: Need, cand: Candidate, weights: Weights) -> float | None:
+    """``score_pair(...).score`` without building the explanation (a property test checks it)."""
+    if violation(need, cand) is not None:
+        return None
+    if need.topic_id in cand.topics:
+        topic_id, points = need.topic_id, weights.topic
+    else:
+        topic_id, points = min(need.related_topic_ids & cand.topics.keys()), weights.topic / 2
+    points += weights.level * (cand.topics[topic_id] - 1) / 3
+    if topic_id in cand.certified_topic_ids:
+        points += weights.certified
+    if need.hours == 0:
+        points += weights.hours / 2
+    else:
+        hours = (need.hours & cand.hours).bit_count()
+        points += weights.hours * min(hours, _SATURATING_HOURS) / _SATURATING_HOURS
+    if cand.site_id != need.site_id:
+        points += weights.cross_site
+    points += weights.spare * cand.free / cand.capacity
+    return points + weights.urgency * need.urgency
 
 
 def suggest(
