@@ -182,7 +182,7 @@ def _time_to_adoption(**filters: Any) -> list[float]:
     rows = PracticeFact.objects.filter(
         shared_at__isnull=False, first_adopted_elsewhere_at__isnull=False, **filters
     ).values_list("shared_at", "first_adopted_elsewhere_at")
-    return metrics.durations_hours(rows)
+    return metrics.durations_hours((start, end) for start, end in rows if start is not None)
 
 
 def _positive_share(**filters: Any) -> float | None:
