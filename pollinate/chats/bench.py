@@ -153,6 +153,15 @@ class Client:
             await self.task
 
 
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, from /proc (Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _percentile(values: list[float], share: float) -> float:
     if not values:
         return float("nan")
@@ -180,7 +189,7 @@ async def _send_for(
 
 
 async def _run(
-    args: argparse.Namespace, port: int, chat_id: int, keys: list[str]
+    args: argparse.Namespace, port: int, chat_id: int, keys: list[str], server_pid: int
 ) -> dict[str, Any]:
     url = f"ws://127.0.0.1:{port}/ws/chats/{chat_id}/"
     clients = [Client(i, keys[i]) for i in range(args.clients)]
@@ -193,12 +202,16 @@ async def _run(
 
     senders = clients[: args.senders]
     counter = [0]
+    cpu_before = _cpu_seconds(server_pid)
+    wall_before = time.monotonic()
     sent = await _send_for(
         senders, rate=args.rate, seconds=args.seconds, label="live", counter=counter
     )
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and any(len(c.seqs) < sent for c in clients):
         await asyncio.sleep(0.1)
+    cpu_send = _cpu_seconds(server_pid) - cpu_before
+    wall_send = time.monotonic() - wall_before
     delays = [d for c in clients for d in c.delays]
     delivered = sum(min(len(c.seqs), sent) for c in clients)
     duplicates = sum(len(c.seqs) - len(set(c.seqs)) for c in clients)
@@ -215,6 +228,10 @@ async def _run(
         "delay_ms_p95": round(1000 * _percentile(delays, 0.95), 1),
         "delay_ms_p99": round(1000 * _percentile(delays, 0.99), 1),
         "delay_ms_max": round(1000 * max(delays), 1) if delays else None,
+        # What the fan-out costs, independent of how busy the machine is.
+        "server_cpu_seconds_while_sending": round(cpu_send, 2),
+        "server_cpu_share_while_sending": round(cpu_send / wall_send, 2),
+        "server_cpu_microseconds_per_delivery": round(1e6 * cpu_send / max(1, delivered), 1),
     }
 
     # Reconnect after a gap: the missed messages come back exactly once and in order.
@@ -264,6 +281,9 @@ def main(argv: list[str] | None = None) -> int:
         "--gap", type=float, default=60.0, help="seconds the reconnecting clients are away"
     )
     parser.add_argument("--reconnect", type=int, default=50, help="clients that drop and come back")
+    parser.add_argument(
+        "--ws", default="websockets-sansio", help="uvicorn's websocket implementation"
+    )
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="pollinate-chat-bench-") as tmp:
@@ -283,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
                 "--port",
                 str(port),
                 "--ws",
-                "websockets",
+                args.ws,
                 "--no-access-log",
                 "--log-level",
                 "warning",
@@ -299,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
                 except OSError:
                     time.sleep(0.1)
             cpu_start = time.process_time()
-            result = asyncio.run(_run(args, port, chat_id, keys))
+            result = asyncio.run(_run(args, port, chat_id, keys, server.pid))
             result["bench_client_cpu_seconds"] = round(time.process_time() - cpu_start, 2)
         finally:
             server.terminate()

@@ -69,7 +69,12 @@ def realtime(transactional_db: None) -> Iterator[RealtimeServer]:
     from pollinate.asgi import application
 
     config = uvicorn.Config(
-        application, host="127.0.0.1", port=0, ws="websockets", lifespan="off", log_level="warning"
+        application,
+        host="127.0.0.1",
+        port=0,
+        ws="websockets-sansio",
+        lifespan="off",
+        log_level="warning",
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
