@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import asdict
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -118,6 +119,22 @@ def offer_set_status(*, actor: Person, offer: CoachOffer, status: str) -> CoachO
 # ----------------------------------------------------------------------------------- requests
 
 
+def linked_practice(actor: Person, practice_id: int) -> Any:
+    """The practice a request links to, when it exists and the actor may see it (else None).
+
+    Practices live in another domain app; the link is loose (an id) and resolved through that
+    app's own access door, so a practice hidden from someone never leaks through a request.
+    """
+    from django.http import Http404
+
+    from pollinate.practices.access import access_practice
+
+    try:
+        return access_practice(actor, practice_id)
+    except Http404:
+        return None
+
+
 def request_suggestions(request: CoachingRequest, *, k: int = 5) -> list[Suggestion]:
     need = need_for(request)
     candidates, _offers = candidates_for({need.topic_id, *need.related_topic_ids})
@@ -137,6 +154,8 @@ def request_create(
 ) -> CoachingRequest:
     """Creates the request; with no coach in reach it is marked "no match yet" and site leads
     are told, rather than failing."""
+    if practice_id is not None and linked_practice(actor, practice_id) is None:
+        raise CoachingError(_("There is no practice with this number."), code="no_practice")
     with transaction.atomic():
         request = CoachingRequest(
             learner=actor,

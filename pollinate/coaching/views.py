@@ -37,6 +37,7 @@ from pollinate.coaching.models import (
     RequestStatus,
 )
 from pollinate.coaching.tasks import session_ics
+from pollinate.core.ratelimit import rate_limit
 from pollinate.people.access import (
     MemberRequest,
     access_person,
@@ -140,8 +141,13 @@ def offer_status(request: MemberRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @member_required
+@rate_limit("coaching.request", limit=20, window=3600)
 def request_create(request: MemberRequest) -> HttpResponse:
-    initial = {"languages": request.person.languages, "topic": request.GET.get("topic")}
+    initial = {
+        "languages": request.person.languages,
+        "topic": request.GET.get("topic"),
+        "practice_id": request.GET.get("practice"),
+    }
     form = RequestForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -205,11 +211,17 @@ def request_detail(request: MemberRequest, request_id: int) -> HttpResponse:
         if live and private
         else []
     )
+    practice = (
+        services.linked_practice(request.person, coaching_request.practice_id)
+        if coaching_request.practice_id
+        else None
+    )
     return render(
         request,
         "coaching/request_detail.html",
         {
             "req": coaching_request,
+            "practice": practice,
             "is_learner": is_learner,
             "is_coach": live is not None and live.coach_id == request.person.pk,
             "private": private,

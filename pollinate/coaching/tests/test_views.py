@@ -497,3 +497,16 @@ def test_the_matching_command_expires_and_proposes(
     CoachingRequestFactory(learner=learner, topic=edging)
     call_command("coaching_match")
     assert Match.objects.get().coach == dana
+
+
+def test_a_request_links_a_visible_practice_and_refuses_an_unknown_one(
+    as_client: Any, alice: Person, charlie: Person, edging: Topic
+) -> None:
+    from pollinate.practices.tests.factories import PracticeFactory
+
+    practice = PracticeFactory(owner=charlie, title="Edger jig for thin frames")
+    request = _ask(alice, edging, practice_id=practice.pk)
+    page = as_client(alice).get(request.get_absolute_url()).content.decode()
+    assert "Edger jig for thin frames" in page
+    with pytest.raises(services.CoachingError):
+        _ask(alice, edging, practice_id=practice.pk + 999)
