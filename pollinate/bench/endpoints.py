@@ -57,10 +57,10 @@ def _model(label: str) -> type[Model]:
     return apps.get_model(label)
 
 
-def _representative(label: str, *, order: str = "pk") -> Model:
+def _representative(label: str, *, order: str = "pk", **filters: Any) -> Model:
     """A stable, typical row: the one in the middle by ``order`` (not the first, often special)."""
     model = _model(label)
-    rows = model._default_manager.order_by(order)
+    rows = model._default_manager.filter(**filters).order_by(order)
     count = rows.count()
     if count == 0:
         raise LookupError(f"no {label} rows in the benchmark organisation")
@@ -100,8 +100,13 @@ def _search(kind: str) -> Callable[[Person], Target]:
     return resolve
 
 
+# Drafts are visible to their authors only: the bench member loads what everyone can see.
+_VISIBLE_PRACTICE: dict[str, Any] = {"status__in": ["shared", "verified"]}
+
+
 def _practice_page(bench: Person) -> Target:
-    return Target(_representative("practices.Practice").get_absolute_url())  # type: ignore[attr-defined]
+    practice = _representative("practices.Practice", **_VISIBLE_PRACTICE)
+    return Target(practice.get_absolute_url())  # type: ignore[attr-defined]
 
 
 def _question_page(bench: Person) -> Target:
@@ -109,7 +114,7 @@ def _question_page(bench: Person) -> Target:
 
 
 def _comment_post(bench: Person) -> Target:
-    practice = _representative("practices.Practice")
+    practice = _representative("practices.Practice", **_VISIBLE_PRACTICE)
     path = _url("practices:comment_create", args=[practice.pk])
     body = "Tried this on the night shift: worked after we moved the gauge. (bench)"
     # Sent by several writers in turn (WRITERS): comments are rate-limited per person.

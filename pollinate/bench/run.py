@@ -239,9 +239,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help="comma-separated endpoint names")
     parser.add_argument("--no-profile", action="store_true", help="skip the pyinstrument step")
     parser.add_argument("--out-dir", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument(
+        "--var-dir", type=Path, default=None, help="data directory (default var/bench-<scale>)"
+    )
     args = parser.parse_args(argv)
 
-    var_dir = ROOT / "var" / f"bench-{args.scale}"
+    var_dir = (args.var_dir or ROOT / "var" / f"bench-{args.scale}").resolve()
     env = bench_env(var_dir, secrets.token_urlsafe(50))
     started = time.monotonic()
     machine = report.machine()
