@@ -510,3 +510,37 @@ def test_a_request_links_a_visible_practice_and_refuses_an_unknown_one(
     assert "Edger jig for thin frames" in page
     with pytest.raises(services.CoachingError):
         _ask(alice, edging, practice_id=practice.pk + 999)
+
+
+def test_the_request_page_with_five_suggestions_uses_few_queries(
+    as_client: Any, alice: Person, edging: Topic, django_assert_max_num_queries: Any
+) -> None:
+    for _ in range(8):
+        CoachTopicFactory(offer=CoachOfferFactory(languages=["en"]), topic=edging)
+    request = _ask(alice, edging)
+    client = as_client(alice)
+    with django_assert_max_num_queries(20):
+        page = client.get(request.get_absolute_url()).content.decode()
+    assert page.count("Ask Person") == 5
+
+
+def test_the_coach_page_lists_confirmed_help_with_few_queries(
+    as_client: Any,
+    bob: Person,
+    dana: Person,
+    dana_topic: CoachTopic,
+    edging: Topic,
+    django_assert_max_num_queries: Any,
+) -> None:
+    for i in range(6):
+        session = CoachingSessionFactory(
+            match=MatchFactory(coach=dana, request=CoachingRequestFactory(topic=edging))
+        )
+        Feedback.objects.create(
+            session=session, can_now_do="x", rating=5, helped=True, helped_with=f"task {i}"
+        )
+    client = as_client(bob)
+    with django_assert_max_num_queries(12):
+        page = client.get(reverse("coaching:coach", args=[dana.pk])).content.decode()
+    assert page.count("Helped a colleague to task") == 6
+    assert "Certified coach" in page
