@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from pollinate.core.testing import CHROMIUM_ARGS, SmtpInbox, chromium_path, smtp_server
 from pollinate.people.models import Person, RoleName, Site
@@ -27,6 +29,13 @@ from pollinate.people.tests.factories import (
     SiteFactory,
     UserFactory,
 )
+
+# Property tests assert outcomes, not speed: on a shared 2-core machine generation can be slow, so
+# neither per-example deadlines nor the too-slow health check may fail a build.
+hypothesis_settings.register_profile(
+    "pollinate", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "pollinate"))
 
 PASSWORD = "correct-horse-battery"  # noqa: S105 -- test persona password
 
