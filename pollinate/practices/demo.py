@@ -180,6 +180,7 @@ def populate(*, org: Any, rng: random.Random) -> None:
             continue
         for site in _pick_sites(rng, practice.site, staffed, by_country, min(k, len(staffed) - 1)):
             people = org.people_at(site.pk)
+            recorder: int = rng.choice(people)
             roll = rng.random()
             status = (
                 AdoptionStatus.TRYING
@@ -197,7 +198,7 @@ def populate(*, org: Any, rng: random.Random) -> None:
             adoption = Adoption(
                 practice=practice,
                 site=site,
-                recorded_by_id=rng.choice(people),
+                recorded_by_id=recorder,
                 status=status,
                 outcome=rng.choice(OUTCOMES) if status != AdoptionStatus.TRYING else "",
                 outcome_positive=positive,
@@ -219,7 +220,7 @@ def populate(*, org: Any, rng: random.Random) -> None:
                             evidence=adoption.outcome,
                             language=practice.language,
                             site=site,
-                            owner_id=adoption.recorded_by_id,
+                            owner_id=recorder,
                             status=PracticeStatus.SHARED,
                             adapted_from=practice,
                             adaptation_note="Adjusted to our line layout.",

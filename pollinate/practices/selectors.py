@@ -68,38 +68,62 @@ def _filtered(*, actor: Person, filters: PracticeFilters) -> QuerySet[Practice]:
     return practices
 
 
-def quality_score(practice: Practice, *, now: datetime) -> float:
+# The columns quality ranking needs: candidates are ranked on these before any card is loaded.
+_RANK_FIELDS = ("pk", "status", "adoption_count", "helpful_count", "learned_count", "last_activity_at")
+
+
+def quality_score(
+    *,
+    status: str,
+    adoption_count: int,
+    helpful_count: int,
+    learned_count: int,
+    last_activity_at: datetime,
+    now: datetime,
+) -> float:
     """Quality signals on a 0–~3 scale: adoptions elsewhere, helpful reactions, freshness."""
-    adoptions = math.log1p(practice.adoption_count) * 0.6
-    helpful = math.log1p(practice.helpful_count + practice.learned_count) * 0.3
-    age_days = max(0.0, (now - practice.last_activity_at).total_seconds() / 86400)
+    adoptions = math.log1p(adoption_count) * 0.6
+    helpful = math.log1p(helpful_count + learned_count) * 0.3
+    age_days = max(0.0, (now - last_activity_at).total_seconds() / 86400)
     freshness = 0.5 * math.exp(-age_days / 60)
-    status = {PracticeStatus.VERIFIED: 0.4, PracticeStatus.SHARED: 0.1}.get(
-        PracticeStatus(practice.status), -0.5
+    bonus = {PracticeStatus.VERIFIED: 0.4, PracticeStatus.SHARED: 0.1}.get(
+        PracticeStatus(status), -0.5
     )
-    return adoptions + helpful + freshness + status
+    return adoptions + helpful + freshness + bonus
 
 
-def practice_search(*, actor: Person, filters: PracticeFilters, limit: int = 50) -> list[Practice]:
+def practice_search(
+    *, actor: Person, filters: PracticeFilters, limit: int = 50
+) -> list[Practice]:
     """Full-text matches blended with quality signals; at most ``limit``, best first.
 
     Text relevance comes from the shared index (capped candidates); it is scaled to 0–3 by the best
-    match so that a strong text match still outranks a popular but weak one.
+    match so that a strong text match still outranks a popular but weak one. Candidates are ranked
+    on a few columns; only the ``limit`` best are loaded as cards.
     """
     candidates = search_ids(PRACTICE, filters.query)
     if not candidates:
         return []
     relevance = dict(candidates)
-    best = max(relevance.values()) or 1.0
-    practices = list(
-        practice_cards(_filtered(actor=actor, filters=filters).filter(pk__in=list(relevance)))
-    )
+    best = max(relevance.values())
+    rows = _filtered(actor=actor, filters=filters).filter(pk__in=list(relevance))
     now = timezone.now()
-    for practice in practices:
-        text = 3.0 * max(relevance[practice.pk], 0.0) / best if best > 0 else 0.0
-        practice.search_score = text + quality_score(practice, now=now)  # type: ignore[attr-defined]
-    practices.sort(key=lambda p: p.search_score, reverse=True)  # type: ignore[attr-defined]
-    return practices[:limit]
+    scored = []
+    for pk, status, adoptions, helpful, learned, last in rows.values_list(*_RANK_FIELDS):
+        text = 3.0 * max(relevance[pk], 0.0) / best if best > 0 else 0.0
+        quality = quality_score(
+            status=status,
+            adoption_count=adoptions,
+            helpful_count=helpful,
+            learned_count=learned,
+            last_activity_at=last,
+            now=now,
+        )
+        scored.append((text + quality, pk))
+    scored.sort(reverse=True)
+    top = [pk for _score, pk in scored[:limit]]
+    by_id = practice_cards(Practice.objects.filter(pk__in=top)).in_bulk()
+    return [by_id[pk] for pk in top if pk in by_id]
 
 
 def practice_list(*, actor: Person, filters: PracticeFilters) -> QuerySet[Practice]:
@@ -282,14 +306,21 @@ def practice_provenance(*, actor: Person, practice: Practice, max_depth: int = 6
     )
 
 
-def comment_tree(*, practice: Practice) -> list[Comment]:
-    """Top-level comments with their replies prefetched (two queries whatever the count)."""
+def comment_tree(*, practice: Practice, limit: int | None = 30) -> list[Comment]:
+    """The latest ``limit`` top-level comments (oldest first) with their replies prefetched.
+
+    Two queries whatever the count; the page links to the full conversation when it is longer.
+    """
     replies = Comment.objects.select_related("author", "author__site").order_by("created_at")
-    return list(
+    top = (
         Comment.objects.filter(practice=practice, parent=None)
         .select_related("author", "author__site")
         .prefetch_related(Prefetch("replies", queryset=replies))
+        .order_by("-created_at", "-id")
     )
+    latest = list(top[:limit] if limit else top)
+    latest.reverse()
+    return latest
 
 
 def reactions_of(*, actor: Person, practice: Practice) -> set[str]:

@@ -281,6 +281,7 @@ def practice_detail(request: MemberRequest, practice_id: int) -> HttpResponse:
     practice = access_practice(person, practice_id)
     provenance = selectors.practice_provenance(actor=person, practice=practice)
     my_adoption = next((a for a in provenance.adoptions if a.site_id == person.site_id), None)
+    everything = request.GET.get("comments") == "all"
     context = {
         "practice": practice,
         "provenance": provenance,
@@ -288,7 +289,8 @@ def practice_detail(request: MemberRequest, practice_id: int) -> HttpResponse:
             actor=person, adoptions=provenance.adoptions
         ),
         "my_adoption": my_adoption,
-        "comments": selectors.comment_tree(practice=practice),
+        "comments": selectors.comment_tree(practice=practice, limit=None if everything else 30),
+        "all_comments": everything,
         "comment_form": CommentForm(),
         "reactions": selectors.reactions_of(actor=person, practice=practice),
         "following": selectors.follow_state(actor=person, practice=practice),

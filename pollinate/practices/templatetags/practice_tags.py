@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django import template
 from django.utils.safestring import SafeString
 
@@ -8,10 +10,16 @@ from pollinate.core.markdown import plain_text, render_markdown
 register = template.Library()
 
 
+@lru_cache(maxsize=4096)
+def _rendered(text: str) -> SafeString:
+    return render_markdown(text)
+
+
 @register.filter
 def markdown(text: str) -> SafeString:
-    """User-written Markdown rendered through the one sanitising pipeline."""
-    return render_markdown(text or "")
+    """User-written Markdown rendered through the one sanitising pipeline (memoised: the same
+    text always renders the same, and a busy practice page renders dozens of comments)."""
+    return _rendered(text or "")
 
 
 @register.filter
