@@ -193,7 +193,11 @@ def window_build(start: datetime, end: datetime, *, cap: int = 2000) -> Window:
         ):
             window.adoptions.append(
                 _Adoption(
-                    entry=Entry(a.practice.title, _url(a.practice), f"{a.site.name}: {a.get_status_display()}"),
+                    entry=Entry(
+                        a.practice.title,
+                        _url(a.practice),
+                        f"{a.site.name}: {a.get_status_display()}",
+                    ),
                     practice_site_id=a.practice.site_id,
                     site_id=a.site_id,
                     site_country=a.site.country,
