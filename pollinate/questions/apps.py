@@ -11,6 +11,7 @@ class QuestionsConfig(AppConfig):
 
     def ready(self) -> None:
         from pollinate.activity.verbs import verb_register
+        from pollinate.questions import search
 
         verb_register("question.asked", _("asked a question"))
         verb_register("question.answered", _("answered a question"))
@@ -19,3 +20,8 @@ class QuestionsConfig(AppConfig):
         verb_register("answer.accepted", _("accepted an answer"))
         verb_register("question.closed", _("closed a question"))
         verb_register("question.escalated", _("escalated an unanswered question"))
+        verb_register("question.edited", _("edited a question"))
+        verb_register("question.deleted", _("deleted a question"))
+        verb_register("answer.edited", _("edited an answer"))
+        verb_register("answer.deleted", _("deleted an answer"))
+        search.register()

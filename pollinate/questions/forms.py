@@ -49,6 +49,12 @@ class QuestionForm(forms.Form):
         return photo
 
 
+class QuestionEditForm(QuestionForm):
+    """The ask form without the photo: the photo stays as it was posted."""
+
+    photo = None  # type: ignore[assignment]
+
+
 class AnswerForm(forms.Form):
     body = forms.CharField(
         label=_("Your answer"),
@@ -77,8 +83,9 @@ class CloseForm(forms.Form):
     duplicate_of = forms.IntegerField(
         label=_("Number of the question it duplicates"), required=False, min_value=1
     )
+    # Chosen in the practice picker (search results rendered as radio buttons).
     practice_id = forms.IntegerField(
-        label=_("Number of the practice that answers it"), required=False, min_value=1
+        label=_("The practice that answers it"), required=False, min_value=1
     )
 
     def clean(self) -> dict[str, Any]:
@@ -86,7 +93,7 @@ class CloseForm(forms.Form):
         if data.get("reason") == CloseReason.DUPLICATE and not data.get("duplicate_of"):
             self.add_error("duplicate_of", _("Give the number of the other question."))
         if data.get("reason") == CloseReason.PRACTICE and not data.get("practice_id"):
-            self.add_error("practice_id", _("Give the number of the practice."))
+            self.add_error("practice_id", _("Find and choose the practice that answers it."))
         return data
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, When
 
+from pollinate.core.search import search_ids
 from pollinate.people.models import Person, Site, Skill, Topic
 from pollinate.questions.models import (
     Answer,
@@ -16,6 +18,10 @@ from pollinate.questions.models import (
     QuestionStatus,
     QuestionTopic,
 )
+from pollinate.questions.search import QUESTION
+
+if TYPE_CHECKING:
+    from pollinate.practices.models import Practice
 
 COULD_ANSWER_WINDOW = 200  # newest matching open questions considered per topic scan
 
@@ -29,14 +35,30 @@ def _with_cards(questions: QuerySet[Question]) -> QuerySet[Question]:
 def question_list(
     *, query: str = "", topic: Topic | None = None, status: str = ""
 ) -> QuerySet[Question]:
+    """All questions, newest first; with a query, the full-text matches, most relevant first.
+
+    The search index ranks at most ``SEARCH_CANDIDATE_CAP`` of the newest matches, so a common
+    word costs the same as a rare one.
+    """
     questions = Question.objects.all()
-    if query:
-        questions = questions.filter(Q(title__icontains=query) | Q(body__icontains=query))
     if topic is not None:
         questions = questions.filter(topic_links__topic=topic)
     if status:
         questions = questions.filter(status=status)
-    return _with_cards(questions.order_by("-created_at", "-id"))
+    if not query.strip():
+        return _with_cards(questions.order_by("-created_at", "-id"))
+    ranked = [object_id for object_id, _score in search_ids(QUESTION, query)]
+    if not ranked:
+        return _with_cards(questions.none())
+    position = Case(
+        *[When(pk=pk, then=index) for index, pk in enumerate(ranked)],
+        output_field=IntegerField(),
+    )
+    return _with_cards(
+        questions.filter(pk__in=ranked)
+        .annotate(search_rank=position)
+        .order_by("search_rank", "-id")
+    )
 
 
 def question_list_unanswered_at_site(*, site: Site) -> QuerySet[Question]:
@@ -124,3 +146,31 @@ def help_given(*, person: Person) -> HelpGiven:
         helpful_marks=helpful,
         recent_accepted=recent,
     )
+
+
+PRACTICE_CHOICES = 8
+
+
+def practice_choices(*, actor: Person, question: Question, query: str = "") -> list[Practice]:
+    """Practices the closer may pick as "answered by": search results, or, before any search,
+    the newest live practices on the question's topics. Only practices the actor may see."""
+    from pollinate.practices.selectors import PracticeFilters, practice_list, practice_search
+
+    query = query.strip()[:100]
+    if query:
+        return practice_search(
+            actor=actor, filters=PracticeFilters(query=query), limit=PRACTICE_CHOICES
+        )
+    topic = question.topics.order_by("pk").first()
+    if topic is None:
+        return []
+    return list(practice_list(actor=actor, filters=PracticeFilters(topic=topic))[:PRACTICE_CHOICES])
+
+
+def practice_closing(*, actor: Person, question: Question) -> Practice | None:
+    """The practice a question was closed with, when the viewer may see it."""
+    if question.practice_id is None:
+        return None
+    from pollinate.practices.models import Practice
+
+    return Practice.objects.visible_to(actor).filter(pk=question.practice_id).first()

@@ -1,4 +1,9 @@
-"""Writes about questions: ask, answer, comment, mark helpful, accept, close, escalate."""
+"""Writes about questions: ask, edit, delete, answer, comment, helpful, accept, close, escalate.
+
+Every write that carries text names the people it @mentions in ``payload["mentions"]`` (parsed by
+``people.selectors.mentions_find``), so the notifications app tells them; edits only name people
+who were not mentioned before, so fixing a typo does not notify everyone again.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +21,8 @@ from pollinate.activity.services import activity_record
 from pollinate.core.images import image_reencode
 from pollinate.core.ratelimit import ratelimit_check
 from pollinate.people.models import Person, RoleName, Skill, Topic
-from pollinate.questions.access import can_accept
+from pollinate.people.selectors import mentions_find
+from pollinate.questions.access import can_accept, can_moderate
 from pollinate.questions.models import (
     Answer,
     AnswerHelpful,
@@ -29,6 +35,7 @@ from pollinate.questions.models import (
     RoutingReason,
 )
 from pollinate.questions.routing import route_question
+from pollinate.questions.search import question_reindex, question_unindex
 
 POST_LIMIT = 20  # posts (questions, answers, comments) per person per window
 POST_WINDOW = 600
@@ -76,6 +83,7 @@ def question_ask(
                 for topic in (topics or [])
             ]
         )
+        question_reindex(question)
         candidates = route_question(question=question)
         QuestionOffer.objects.bulk_create(
             [
@@ -94,9 +102,93 @@ def question_ask(
             verb="question.asked",
             target=question,
             site=question.site,
-            payload=_payload(question, offered_to=[c.person_id for c in candidates]),
+            payload=_payload(
+                question,
+                offered_to=[c.person_id for c in candidates],
+                mentions=mentions_find(f"{question.title}\n{question.body}", exclude=actor),
+            ),
         )
     return question
+
+
+def _new_mentions(actor: Person, before: str, after: str) -> list[int]:
+    earlier = set(mentions_find(before, exclude=actor))
+    return [pk for pk in mentions_find(after, exclude=actor) if pk not in earlier]
+
+
+def question_update(
+    *,
+    actor: Person,
+    question: Question,
+    title: str,
+    body: str = "",
+    language: str = "en",
+    topics: list[Topic] | None = None,
+    equipment: list[str] | None = None,
+) -> Question:
+    """Edits a question's text, topics and equipment (the caller checked ``for_write`` access).
+
+    It is not routed again: the people it was offered to already know about it.
+    """
+    before = f"{question.title}\n{question.body}"
+    with transaction.atomic():
+        question.title = title.strip()
+        question.body = body.strip()
+        question.language = language
+        question.equipment = [tag.strip()[:40] for tag in (equipment or []) if tag.strip()][:10]
+        question.last_activity_at = timezone.now()
+        question.full_clean(exclude=["photo"])
+        question.save(update_fields=["title", "body", "language", "equipment", "last_activity_at"])
+        if topics is not None:
+            wanted = {topic.pk for topic in topics}
+            QuestionTopic.objects.filter(question=question).exclude(topic_id__in=wanted).delete()
+            present = set(question.topic_links.values_list("topic_id", flat=True))
+            QuestionTopic.objects.bulk_create(
+                [
+                    QuestionTopic(
+                        question=question,
+                        topic_id=pk,
+                        is_open=question.is_open,
+                        created_at=question.created_at,
+                    )
+                    for pk in sorted(wanted - present)
+                ]
+            )
+        question_reindex(question)
+        activity_record(
+            actor=actor,
+            verb="question.edited",
+            target=question,
+            site=question.site,
+            payload=_payload(
+                question,
+                mentions=_new_mentions(actor, before, f"{question.title}\n{question.body}"),
+            ),
+        )
+    return question
+
+
+def question_delete(*, actor: Person, question: Question) -> None:
+    """Deletes a question. Once others answered it only a moderator may: their help stays."""
+    others_answered = question.answers.exclude(author_id=question.author_id).exists()
+    if others_answered and not can_moderate(actor, question):
+        raise ValidationError(
+            _("Others have answered this question, so it stays; you can close it instead.")
+        )
+    with transaction.atomic():
+        # Recorded before the delete (the row must exist); not public, so nobody is notified
+        # and no feed links to a page that is gone.
+        activity_record(
+            actor=actor,
+            verb="question.deleted",
+            target=question,
+            site=question.site,
+            payload={"question_id": question.pk},
+            is_public=False,
+        )
+        question_unindex(question.pk)
+        Question.objects.filter(duplicate_of=question).update(duplicate_of=None)
+        question.delete()
 
 
 def answer_post(*, actor: Person, question: Question, body: str) -> Answer:
@@ -119,14 +211,63 @@ def answer_post(*, actor: Person, question: Question, body: str) -> Answer:
             actor=actor,
             verb="question.answered",
             target=answer,
-            payload=_payload(question, answer_id=answer.pk, url=answer.get_absolute_url()),
+            payload=_payload(
+                question,
+                answer_id=answer.pk,
+                url=answer.get_absolute_url(),
+                mentions=mentions_find(answer.body, exclude=actor),
+            ),
         )
     return answer
 
 
-def comment_post(
-    *, actor: Person, answer: Answer, body: str, mentions: list[int] | None = None
-) -> Comment:
+def answer_update(*, actor: Person, answer: Answer, body: str) -> Answer:
+    """Edits an answer's text (the caller checked ``for_write`` access)."""
+    before = answer.body
+    with transaction.atomic():
+        answer.body = body.strip()
+        answer.full_clean()
+        answer.save(update_fields=["body"])
+        question = answer.question
+        activity_record(
+            actor=actor,
+            verb="answer.edited",
+            target=answer,
+            payload=_payload(
+                question,
+                answer_id=answer.pk,
+                url=answer.get_absolute_url(),
+                mentions=_new_mentions(actor, before, answer.body),
+            ),
+        )
+    return answer
+
+
+def answer_delete(*, actor: Person, answer: Answer) -> None:
+    """Deletes an answer; an accepted one re-opens its question (unless it was closed)."""
+    question = answer.question
+    with transaction.atomic():
+        activity_record(
+            actor=actor,
+            verb="answer.deleted",
+            target=answer,
+            site=question.site,
+            payload={"question_id": question.pk, "answer_id": answer.pk},
+            is_public=False,
+        )
+        was_accepted = answer.is_accepted
+        answer.delete()
+        Question.objects.filter(pk=question.pk).update(
+            answer_count=F("answer_count") - 1, last_activity_at=timezone.now()
+        )
+        if was_accepted and question.status == QuestionStatus.ANSWERED:
+            Question.objects.filter(pk=question.pk).update(
+                status=QuestionStatus.OPEN, accepted_answer=None
+            )
+            QuestionTopic.objects.filter(question=question).update(is_open=True)
+
+
+def comment_post(*, actor: Person, answer: Answer, body: str) -> Comment:
     ratelimit_check("questions.post", f"p{actor.pk}", limit=POST_LIMIT, window=POST_WINDOW)
     with transaction.atomic():
         comment = Comment(answer=answer, author=actor, body=body.strip())
@@ -142,7 +283,7 @@ def comment_post(
                 answer_id=answer.pk,
                 answer_author_id=answer.author_id,
                 url=answer.get_absolute_url(),
-                mentions=sorted(set(mentions or [])),
+                mentions=mentions_find(comment.body, exclude=actor),
             ),
         )
     return comment
@@ -223,6 +364,13 @@ def question_close(
     elif reason == CloseReason.PRACTICE:
         if practice_id is None:
             raise ValidationError(_("Choose the practice that answers this question."))
+        from pollinate.practices.models import Practice
+
+        # Only a practice the closer can see: readers follow the link to it.
+        if not Practice.objects.visible_to(actor).filter(pk=practice_id).exists():
+            raise ValidationError(
+                {"practice_id": _("This practice does not exist or is not shared.")}
+            )
         duplicate_of = None
     else:
         raise ValidationError(_("Choose why the question is closed."))

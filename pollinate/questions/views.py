@@ -11,14 +11,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from pollinate.core.ratelimit import RateLimited, rate_limited_response
 from pollinate.people.access import MemberRequest, member_required
 from pollinate.questions import selectors, services
-from pollinate.questions.access import access_answer, access_question, can_accept, can_moderate
+from pollinate.questions.access import access_answer, access_question, can_moderate
 from pollinate.questions.forms import (
     AnswerForm,
     CloseForm,
     CommentForm,
     ListFilterForm,
+    QuestionEditForm,
     QuestionForm,
 )
+from pollinate.questions.models import Question
 
 PAGE_SIZE = 20
 SCOPES = ("all", "site", "could", "mine")
@@ -67,12 +69,20 @@ def question_ask(request: MemberRequest) -> HttpResponse:
 
 def _detail_context(request: MemberRequest, question_id: int) -> dict[str, object]:
     question = access_question(request.person, question_id)
+    moderator = can_moderate(request.person, question)
+    may_change = moderator or question.author_id == request.person.pk
+    answers = list(selectors.answer_list_for_question(question=question))
+    others_answered = any(answer.author_id != question.author_id for answer in answers)
     return {
         "question": question,
-        "answers": selectors.answer_list_for_question(question=question),
+        "answers": answers,
+        "can_delete": moderator or (may_change and not others_answered),
         "helpful_ids": selectors.helpful_answer_ids(person=request.person, question=question),
-        "can_accept": can_accept(request.person, question),
-        "can_close": can_accept(request.person, question) or can_moderate(request.person, question),
+        "can_accept": may_change,
+        "can_close": may_change,
+        "can_edit": may_change,
+        "is_moderator": moderator,
+        "closing_practice": selectors.practice_closing(actor=request.person, question=question),
         "answer_form": AnswerForm(),
         "comment_form": CommentForm(),
     }
@@ -148,11 +158,25 @@ def answer_accept(request: MemberRequest, answer_id: int) -> HttpResponse:
     return redirect(answer.get_absolute_url())
 
 
+def _practice_picker_context(request: MemberRequest, question: Question) -> dict[str, object]:
+    query = request.GET.get("practice_q", "").strip()[:100]
+    chosen = request.POST.get("practice_id") or request.GET.get("practice_id") or ""
+    return {
+        "question": question,
+        "practice_q": query,
+        "practices": selectors.practice_choices(
+            actor=request.person, question=question, query=query
+        ),
+        "chosen_practice": chosen,
+    }
+
+
 @require_http_methods(["GET", "POST"])
 @member_required
 def question_close(request: MemberRequest, question_id: int) -> HttpResponse:
     question = access_question(request.person, question_id, for_write=True)
-    form = CloseForm(request.POST or None)
+    initial = {"reason": request.GET.get("reason", "")}
+    form = CloseForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -161,20 +185,102 @@ def question_close(request: MemberRequest, question_id: int) -> HttpResponse:
                 if data.get("duplicate_of")
                 else None
             )
-            services.question_close(
-                actor=request.person,
-                question=question,
-                reason=data["reason"],
-                duplicate_of=duplicate,
-                practice_id=data.get("practice_id"),
-            )
         except Http404:
             form.add_error("duplicate_of", _("There is no question with this number."))
+        else:
+            try:
+                services.question_close(
+                    actor=request.person,
+                    question=question,
+                    reason=data["reason"],
+                    duplicate_of=duplicate,
+                    practice_id=data.get("practice_id"),
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("The question is closed."))
+                return redirect(question)
+    status = 400 if form.errors else 200
+    context = {"form": form} | _practice_picker_context(request, question)
+    return render(request, "questions/close.html", context, status=status)
+
+
+@require_GET
+@member_required
+def practice_picker(request: MemberRequest, question_id: int) -> HttpResponse:
+    """The picker's search results (htmx swaps them in as the closer types)."""
+    question = access_question(request.person, question_id, for_write=True)
+    context = _practice_picker_context(request, question)
+    return render(request, "questions/_partials/practice_picker.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+def question_edit(request: MemberRequest, question_id: int) -> HttpResponse:
+    question = access_question(request.person, question_id, for_write=True)
+    initial = {
+        "title": question.title,
+        "body": question.body,
+        "language": question.language,
+        "topics": list(question.topics.all()),
+        "equipment": ", ".join(question.equipment or []),
+    }
+    form = QuestionEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.question_update(actor=request.person, question=question, **form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, _("The question is closed."))
+            messages.success(request, _("Your question is updated."))
             return redirect(question)
     status = 400 if form.errors else 200
     context = {"form": form, "question": question}
-    return render(request, "questions/close.html", context, status=status)
+    return render(request, "questions/edit.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+def question_delete(request: MemberRequest, question_id: int) -> HttpResponse:
+    question = access_question(request.person, question_id, for_write=True)
+    if request.method == "POST":
+        try:
+            services.question_delete(actor=request.person, question=question)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect(question)
+        messages.success(request, _("The question is deleted."))
+        return redirect("questions:list")
+    context = {"object_title": question.title, "cancel_url": question.get_absolute_url()}
+    return render(request, "questions/delete.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+def answer_edit(request: MemberRequest, answer_id: int) -> HttpResponse:
+    answer = access_answer(request.person, answer_id, for_write=True)
+    form = AnswerForm(request.POST or None, initial={"body": answer.body})
+    if request.method == "POST" and form.is_valid():
+        services.answer_update(actor=request.person, answer=answer, body=form.cleaned_data["body"])
+        messages.success(request, _("Your answer is updated."))
+        return redirect(answer.get_absolute_url())
+    status = 400 if form.errors else 200
+    context = {"form": form, "answer": answer, "question": answer.question}
+    return render(request, "questions/answer_edit.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+def answer_delete(request: MemberRequest, answer_id: int) -> HttpResponse:
+    answer = access_answer(request.person, answer_id, for_write=True)
+    if request.method == "POST":
+        services.answer_delete(actor=request.person, answer=answer)
+        messages.success(request, _("The answer is deleted."))
+        return redirect(answer.question)
+    context = {
+        "object_title": answer.question.title,
+        "is_answer": True,
+        "cancel_url": answer.get_absolute_url(),
+    }
+    return render(request, "questions/delete.html", context)

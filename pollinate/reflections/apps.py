@@ -11,7 +11,9 @@ class ReflectionsConfig(AppConfig):
 
     def ready(self) -> None:
         from pollinate.activity.verbs import verb_register
+        from pollinate.reflections import search
 
         verb_register("reflection.written", _("wrote a reflection"))
         verb_register("reflection.updated", _("updated a reflection"))
         verb_register("reflection.turned_into_practice", _("turned a lesson into a practice draft"))
+        search.register()

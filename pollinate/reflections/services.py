@@ -12,7 +12,9 @@ from django.utils.translation import gettext as _
 from pollinate.activity.services import activity_record
 from pollinate.core.ratelimit import ratelimit_check
 from pollinate.people.models import Person, Topic
+from pollinate.people.selectors import mentions_find
 from pollinate.reflections.models import Reflection, ReflectionKind
+from pollinate.reflections.search import reflection_reindex, reflection_unindex
 
 FIELDS = ("kind", "title", "planned", "happened", "why", "differently", "lesson", "visibility")
 
@@ -28,15 +30,26 @@ def _check_content(reflection: Reflection) -> None:
         )
 
 
-def _record(actor: Person, reflection: Reflection, verb: str) -> None:
+def _text(reflection: Reflection) -> str:
+    parts = (reflection.title, reflection.planned, reflection.happened, reflection.why)
+    return "\n".join([*parts, reflection.differently, reflection.lesson])
+
+
+def _record(actor: Person, reflection: Reflection, verb: str, *, before: str = "") -> None:
     # Private and team reflections stay out of feeds, digests and notifications: is_public=False,
-    # and the payload carries no title.
+    # and the payload carries no title and no mentions (a mention would tell someone it exists).
+    payload: dict[str, Any] = {"visibility": reflection.visibility}
+    if reflection.is_shared_publicly:
+        earlier = set(mentions_find(before, exclude=actor)) if before else set()
+        payload["mentions"] = [
+            pk for pk in mentions_find(_text(reflection), exclude=actor) if pk not in earlier
+        ]
     activity_record(
         actor=actor,
         verb=verb,
         target=reflection,
         site=reflection.site,
-        payload={"visibility": reflection.visibility},
+        payload=payload,
         is_public=reflection.is_shared_publicly,
     )
 
@@ -54,6 +67,7 @@ def reflection_create(
         _check_content(reflection)
         reflection.save()
         reflection.topics.set(topics or [])
+        reflection_reindex(reflection)
         _record(actor, reflection, "reflection.written")
     return reflection
 
@@ -61,6 +75,9 @@ def reflection_create(
 def reflection_update(
     *, actor: Person, reflection: Reflection, topics: list[Topic] | None = None, **data: Any
 ) -> Reflection:
+    # A reflection that was private is new to its readers when it becomes shared: its mentions
+    # count as new then.
+    before = _text(reflection) if reflection.is_shared_publicly else ""
     with transaction.atomic():
         for field in FIELDS:
             if field in data:
@@ -71,12 +88,14 @@ def reflection_update(
         reflection.save()
         if topics is not None:
             reflection.topics.set(topics)
-        _record(actor, reflection, "reflection.updated")
+        reflection_reindex(reflection)
+        _record(actor, reflection, "reflection.updated", before=before)
     return reflection
 
 
 def reflection_delete(*, actor: Person, reflection: Reflection) -> None:
     with transaction.atomic():
+        reflection_unindex(reflection.pk)
         reflection.delete()
 
 

@@ -9,6 +9,7 @@ from PIL import Image
 from pollinate.activity.models import Activity
 from pollinate.notifications.models import Notification, NotificationKind
 from pollinate.people.tests.factories import PersonFactory, SkillFactory
+from pollinate.practices.tests.factories import PracticeFactory
 from pollinate.questions import services
 from pollinate.questions.models import Answer, Question, QuestionOffer, QuestionStatus
 from pollinate.questions.tests.factories import AnswerFactory, QuestionFactory
@@ -174,7 +175,7 @@ def test_comments_notify_the_answerer_and_mentions_notify_the_mentioned(
     alice, bob, charlie
 ) -> None:
     answer = AnswerFactory(question=QuestionFactory(author=alice), author=charlie)
-    services.comment_post(actor=alice, answer=answer, body="Which rod?", mentions=[bob.pk])
+    services.comment_post(actor=alice, answer=answer, body="Which rod, @Bob?")
     kinds = dict(Notification.objects.values_list("recipient__display_name", "kind"))
     assert kinds == {
         "Charlie": NotificationKind.COMMENT_RECEIVED,
@@ -202,12 +203,13 @@ def test_closing_as_answered_by_a_practice_needs_the_practice(as_client, alice) 
     question = QuestionFactory(author=alice)
     response = as_client(alice).post(f"/questions/{question.pk}/close/", {"reason": "practice"})
     assert response.status_code == 400
+    practice = PracticeFactory()
     ok = as_client(alice).post(
-        f"/questions/{question.pk}/close/", {"reason": "practice", "practice_id": 12}
+        f"/questions/{question.pk}/close/", {"reason": "practice", "practice_id": practice.pk}
     )
     assert ok.status_code == 302
     question.refresh_from_db()
-    assert question.practice_id == 12
+    assert question.practice_id == practice.pk
 
 
 def test_another_member_cannot_close_someone_elses_question(as_client, alice, charlie) -> None:
