@@ -22,6 +22,11 @@ def markdown(text: str) -> SafeString:
     return _rendered(text or "")
 
 
+@lru_cache(maxsize=8192)
+def _excerpt(text: str, limit: int) -> str:
+    return plain_text(text, limit)
+
+
 @register.filter
 def excerpt(text: str, limit: int = 160) -> str:
-    return plain_text(text or "", limit)
+    return _excerpt(text or "", int(limit))
