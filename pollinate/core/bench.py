@@ -17,7 +17,7 @@ QUERIES = ["shadow", "check", "qualité", "焊接", "s", "torque wrench", "zzzz-
 def search_worst_query(*, scale: str = "") -> dict[str, Any]:
     """Slowest candidate lookup (best of 3 per query) over every registered kind, in ms."""
     timings: dict[str, float] = {}
-    for kind in search_kinds() or {"practice": None}:
+    for kind in list(search_kinds()) or ["practice"]:
         for query in QUERIES:
             runs = []
             for _ in range(3):

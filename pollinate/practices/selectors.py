@@ -69,7 +69,14 @@ def _filtered(*, actor: Person, filters: PracticeFilters) -> QuerySet[Practice]:
 
 
 # The columns quality ranking needs: candidates are ranked on these before any card is loaded.
-_RANK_FIELDS = ("pk", "status", "adoption_count", "helpful_count", "learned_count", "last_activity_at")
+_RANK_FIELDS = (
+    "pk",
+    "status",
+    "adoption_count",
+    "helpful_count",
+    "learned_count",
+    "last_activity_at",
+)
 
 
 def quality_score(
@@ -92,9 +99,7 @@ def quality_score(
     return adoptions + helpful + freshness + bonus
 
 
-def practice_search(
-    *, actor: Person, filters: PracticeFilters, limit: int = 50
-) -> list[Practice]:
+def practice_search(*, actor: Person, filters: PracticeFilters, limit: int = 50) -> list[Practice]:
     """Full-text matches blended with quality signals; at most ``limit``, best first.
 
     Text relevance comes from the shared index (capped candidates); it is scaled to 0–3 by the best
