@@ -464,14 +464,16 @@ def chat_reminders_send(*, now: datetime | None = None) -> int:
     reminder is sent once per person and chat (the time it was sent is recorded first)."""
     now = now or timezone.now()
     sent = 0
+    # (field, how long before, at least this long before): a day reminder is pointless when the
+    # chat starts within the hour; the 15-minute reminder covers that.
     windows = (
         ("reminded_day_at", timedelta(hours=24), timedelta(hours=1)),
-        ("reminded_soon_at", timedelta(minutes=15), timedelta(minutes=15)),
+        ("reminded_soon_at", timedelta(minutes=15), timedelta(0)),
     )
-    for field, lead, _slack in windows:
+    for field, lead, min_lead in windows:
         due = ChatParticipant.objects.filter(
             rsvp__in=[Rsvp.GOING, Rsvp.MAYBE],
-            chat__starts_at__gt=now,
+            chat__starts_at__gt=now + min_lead,
             chat__starts_at__lte=now + lead,
             **{f"{field}__isnull": True},
         ).values_list("pk", flat=True)

@@ -94,3 +94,14 @@ def test_reminders_go_out_once_a_day_before_and_once_15_minutes_before(
     with django_capture_on_commit_callbacks(execute=True):
         soon = services.chat_reminders_send(now=chat.starts_at - timedelta(minutes=10))
     assert soon == 2
+
+
+def test_no_day_reminder_goes_out_for_a_chat_starting_within_the_hour(
+    alice: Person, charlie: Person, django_capture_on_commit_callbacks: Any
+) -> None:
+    now = timezone.now()
+    chat = ChatFactory(created_by=alice, starts_at=now + timedelta(minutes=40))
+    services.chat_rsvp(actor=charlie, chat=chat, rsvp="going")
+    with django_capture_on_commit_callbacks(execute=False):
+        assert services.chat_reminders_send(now=now) == 0
+        assert services.chat_reminders_send(now=now + timedelta(minutes=30)) == 2

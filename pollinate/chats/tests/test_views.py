@@ -360,3 +360,28 @@ def test_a_participant_cannot_promote_answers(
         .status_code
         == 403
     )
+
+
+def test_the_transcript_uses_a_bounded_number_of_queries(
+    as_client: Any,
+    live_chat: Chat,
+    alice: Person,
+    bob: Person,
+    charlie: Person,
+    django_assert_max_num_queries: Any,
+    settings: Any,
+) -> None:
+    settings.CHAT_RATE_LIMIT = 1000
+    services.prompt_release(actor=alice, chat=live_chat, number=1)
+    services.prompt_release(actor=alice, chat=live_chat, number=2)
+    for n in range(20):
+        services.message_post(
+            actor=bob if n % 2 else charlie,
+            chat=live_chat,
+            body=f"answer {n}",
+            prompt_number=1 + n % 2,
+        )
+    client = as_client(charlie)
+    with django_assert_max_num_queries(14):
+        response = client.get(reverse("chats:transcript", args=[live_chat.pk]))
+    assert response.text.count('class="transcript__answer"') == 20
