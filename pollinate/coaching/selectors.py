@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -86,6 +87,52 @@ def need_for(request: CoachingRequest) -> Need:
         related_topic_ids=related_topic_ids(request.topic),
         excluded_coach_ids=frozenset(excluded),
     )
+
+
+def needs_for(requests: list[CoachingRequest]) -> list[Need]:
+    """``need_for`` for many requests in a constant number of queries (batch matching)."""
+    if not requests:
+        return []
+    request_ids = [r.pk for r in requests]
+    excluded: dict[int, set[int]] = defaultdict(set)
+    past = Match.objects.filter(request_id__in=request_ids).exclude(status__in=LIVE)
+    for request_id, coach_id in past.values_list("request_id", "coach_id"):
+        excluded[request_id].add(coach_id)
+    learner_ids = {r.learner_id for r in requests}
+    line: dict[int, set[int]] = defaultdict(set)
+    for person_id, manager_id in Person.objects.filter(
+        Q(pk__in=learner_ids) | Q(manager_id__in=learner_ids)
+    ).values_list("pk", "manager_id"):
+        if manager_id is not None:
+            line[person_id].add(manager_id)  # my manager
+            line[manager_id].add(person_id)  # my reports
+    topic_ids = {r.topic_id for r in requests}
+    related: dict[int, set[int]] = defaultdict(set)
+    for child_id, parent_id in Topic.objects.filter(
+        Q(parent_id__in=topic_ids) | Q(pk__in=topic_ids)
+    ).values_list("pk", "parent_id"):
+        if parent_id is None:
+            continue
+        if parent_id in topic_ids:
+            related[parent_id].add(child_id)
+        if child_id in topic_ids:
+            related[child_id].add(parent_id)
+    zones = dict(Person.objects.filter(pk__in=learner_ids).values_list("pk", "time_zone"))
+    return [
+        Need(
+            request_id=r.pk,
+            person_id=r.learner_id,
+            site_id=r.site_id,
+            topic_id=r.topic_id,
+            languages=frozenset(r.languages),
+            mode=Mode(r.mode),
+            hours=slots_to_mask(r.time_slots, zones[r.learner_id]),
+            urgency=r.urgency,
+            related_topic_ids=frozenset(related[r.topic_id] - {r.topic_id}),
+            excluded_coach_ids=frozenset(excluded[r.pk] | line[r.learner_id]),
+        )
+        for r in requests
+    ]
 
 
 def coach_loads(person_ids: Iterable[int] | None = None) -> dict[int, int]:

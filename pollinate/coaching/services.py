@@ -35,7 +35,7 @@ from pollinate.coaching.models import (
     RequestStatus,
     SessionStatus,
 )
-from pollinate.coaching.selectors import LIVE, candidates_for, need_for
+from pollinate.coaching.selectors import LIVE, candidates_for, need_for, needs_for
 from pollinate.core.tasks import task_enqueue
 from pollinate.people.models import Person, Topic
 
@@ -334,7 +334,7 @@ def matches_assign_batch(*, actor: Person | None, requests: Sequence[CoachingReq
     ]
     if not open_requests:
         return 0
-    needs = [need_for(r) for r in open_requests]
+    needs = needs_for(open_requests)
     candidates, _offers = candidates_for()
     result = assign(needs, candidates, weights=conf.weights(), serve_most_first=True)
     by_id = {r.pk: r for r in open_requests}

@@ -544,3 +544,23 @@ def test_the_coach_page_lists_confirmed_help_with_few_queries(
         page = client.get(reverse("coaching:coach", args=[dana.pk])).content.decode()
     assert page.count("Helped a colleague to task") == 6
     assert "Certified coach" in page
+
+
+def test_bulk_needs_equal_one_by_one_needs(
+    alice: Person, bob: Person, dana: Person, edging: Topic, django_assert_max_num_queries: Any
+) -> None:
+    from pollinate.coaching.selectors import need_for, needs_for
+    from pollinate.people.tests.factories import TopicFactory
+
+    child = TopicFactory(parent=edging)
+    bob.manager = alice
+    bob.save()
+    requests = [
+        CoachingRequestFactory(learner=alice, topic=edging, time_slots=["wd_morning"]),
+        CoachingRequestFactory(learner=bob, topic=child, mode="remote"),
+    ]
+    MatchFactory(request=requests[0], coach=dana, status=MatchStatus.DECLINED)
+    with django_assert_max_num_queries(4):
+        bulk = needs_for(requests)
+    assert bulk == [need_for(r) for r in requests]
+    assert alice.pk in bulk[1].excluded_coach_ids and dana.pk in bulk[0].excluded_coach_ids
