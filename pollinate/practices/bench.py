@@ -80,6 +80,7 @@ def search_worst_query(*, scale: str = "") -> dict[str, Any]:
     per_query: dict[str, float] = {}
     for query in SEARCH_QUERIES:
         runs = []
+
         def one(q: str = query) -> None:
             practice_search(actor=actor, filters=PracticeFilters(query=q))
             person_search(query=q)

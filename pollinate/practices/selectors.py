@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -149,8 +150,24 @@ def person_search(*, query: str, limit: int = 6) -> list[Person]:
 # Sites like mine
 
 
+SIMILAR_SITES_TTL = 600
+
+
 def similar_sites(*, site: Site, limit: int = 8) -> list[int]:
-    """Sites whose adoptions overlap most with this site's (then same region / country)."""
+    """Sites whose adoptions overlap most with this site's (then same region / country).
+
+    Cached for ten minutes per site: it aggregates every adoption of the site's practices, and it
+    changes slowly (it is a neighbourhood, not a feed).
+    """
+    key = f"practices:similar-sites:{site.pk}:{limit}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = _similar_sites(site=site, limit=limit)
+        cache.set(key, cached, SIMILAR_SITES_TTL)
+    return list(cached)
+
+
+def _similar_sites(*, site: Site, limit: int) -> list[int]:
     mine = Adoption.objects.filter(
         site=site,
         status__in=[AdoptionStatus.ADOPTED, AdoptionStatus.ADAPTED, AdoptionStatus.TRYING],
