@@ -24,6 +24,8 @@ class CoachingConfig(AppConfig):
             "coaching.declined": _("declined a coaching proposal"),
             "coaching.scheduled": _("scheduled a coaching session"),
             "coaching.noted": _("wrote session notes"),
+            "coaching.rescheduled": _("moved a coaching session"),
+            "coaching.cancelled": _("cancelled a coaching session"),
             "coaching.feedback": _("gave feedback on a coaching session"),
             "coaching.helped": _("confirmed a coach helped them"),
             "coaching.closed": _("closed a coaching request"),

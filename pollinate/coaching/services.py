@@ -405,6 +405,48 @@ def session_schedule(
     return session
 
 
+def session_reschedule(
+    *,
+    actor: Person,
+    session: CoachingSession,
+    starts_at: dt.datetime,
+    duration_minutes: int,
+    where: str,
+) -> CoachingSession:
+    """Moves a scheduled session; everyone gets the updated invite (same UID, next SEQUENCE)."""
+    if actor.pk not in (session.match.coach_id, session.match.request.learner_id):
+        raise PermissionDenied
+    if session.status != SessionStatus.SCHEDULED:
+        raise CoachingError(_("Only a scheduled session can be moved."), code="not_scheduled")
+    with transaction.atomic():
+        session.starts_at = starts_at
+        session.duration_minutes = duration_minutes
+        session.where = where
+        session.sequence += 1
+        session.full_clean()
+        session.save(update_fields=["starts_at", "duration_minutes", "where", "sequence"])
+        activity_record(actor=actor, verb="coaching.rescheduled", target=session, is_public=False)
+        task_enqueue("pollinate.coaching.tasks.send_invite", session_id=session.pk)
+    return session
+
+
+def session_cancel(*, actor: Person, session: CoachingSession) -> CoachingSession:
+    """Cancels a scheduled session and sends a cancellation (METHOD:CANCEL); twice is harmless."""
+    if actor.pk not in (session.match.coach_id, session.match.request.learner_id):
+        raise PermissionDenied
+    if session.status == SessionStatus.CANCELLED:
+        return session
+    if session.status != SessionStatus.SCHEDULED:
+        raise CoachingError(_("This session already took place."), code="not_scheduled")
+    with transaction.atomic():
+        session.status = SessionStatus.CANCELLED
+        session.sequence += 1
+        session.save(update_fields=["status", "sequence"])
+        activity_record(actor=actor, verb="coaching.cancelled", target=session, is_public=False)
+        task_enqueue("pollinate.coaching.tasks.send_invite", session_id=session.pk)
+    return session
+
+
 def session_notes_save(
     *, actor: Person, session: CoachingSession, notes: str, done: bool
 ) -> CoachingSession:

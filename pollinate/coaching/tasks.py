@@ -15,7 +15,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from pollinate.coaching.models import CoachingRequest, CoachingSession, Match
+from pollinate.coaching.models import CoachingRequest, CoachingSession, Match, SessionStatus
 from pollinate.people.models import Person, RoleName
 
 
@@ -35,7 +35,8 @@ def session_ics(session: CoachingSession) -> bytes:
     calendar = Calendar()
     calendar.add("prodid", "-//Pollinate//Coaching//EN")
     calendar.add("version", "2.0")
-    calendar.add("method", "REQUEST")
+    cancelled = session.status == SessionStatus.CANCELLED
+    calendar.add("method", "CANCEL" if cancelled else "REQUEST")
     event = Event()
     event.add("uid", f"coaching-session-{session.pk}@pollinate")
     event.add("dtstamp", session.created_at)
@@ -45,6 +46,7 @@ def session_ics(session: CoachingSession) -> bytes:
         (session.starts_at + dt.timedelta(minutes=session.duration_minutes)).astimezone(dt.UTC),
     )
     event.add("sequence", session.sequence)
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     event.add("summary", _("Coaching: %(topic)s") % {"topic": match.request.topic.display_name})
     event.add("description", f"{match.request.goal}\n\n{_url(session.get_absolute_url())}")
     if session.where:
@@ -80,23 +82,32 @@ def send_invite(*, session_id: int) -> None:
     people = [match.request.learner, match.coach] + ([session.co_coach] if session.co_coach else [])
     for person in people:
         with translation.override(person.interface_language or None):
-            body = _(
-                "A coaching session on %(topic)s is scheduled for %(when)s "
-                "(%(minutes)s minutes).\n\nWhere: %(where)s\n\nDetails: %(url)s\n"
-            ) % {
-                "topic": match.request.topic.display_name,
-                "when": _local(session.starts_at, person),
-                "minutes": session.duration_minutes,
-                "where": session.where or _("to be agreed"),
-                "url": _url(session.get_absolute_url()),
-            }
-            message = EmailMessage(
-                subject=_("Coaching session: %(topic)s")
-                % {"topic": match.request.topic.display_name},
-                body=body,
-                to=[person.user.email],
-            )
-        message.attach("invite.ics", ics, "text/calendar; method=REQUEST")
+            topic = match.request.topic.display_name
+            if session.status == SessionStatus.CANCELLED:
+                subject = _("Cancelled: coaching session on %(topic)s") % {"topic": topic}
+                body = _("The coaching session on %(topic)s on %(when)s is cancelled.\n") % {
+                    "topic": topic,
+                    "when": _local(session.starts_at, person),
+                }
+            else:
+                subject = (
+                    _("Coaching session: %(topic)s")
+                    if session.sequence == 0
+                    else _("Moved: coaching session on %(topic)s")
+                ) % {"topic": topic}
+                body = _(
+                    "A coaching session on %(topic)s is scheduled for %(when)s "
+                    "(%(minutes)s minutes).\n\nWhere: %(where)s\n\nDetails: %(url)s\n"
+                ) % {
+                    "topic": topic,
+                    "when": _local(session.starts_at, person),
+                    "minutes": session.duration_minutes,
+                    "where": session.where or _("to be agreed"),
+                    "url": _url(session.get_absolute_url()),
+                }
+            message = EmailMessage(subject=subject, body=body, to=[person.user.email])
+        method = "CANCEL" if session.status == SessionStatus.CANCELLED else "REQUEST"
+        message.attach("invite.ics", ics, f"text/calendar; method={method}")
         message.send()
 
 

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import zoneinfo
 from dataclasses import asdict
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -357,6 +359,17 @@ def session_detail(request: MemberRequest, session_id: int) -> HttpResponse:
             "is_learner": is_learner,
             "is_coach": is_coach,
             "people": people,
+            "move_form": SessionForm(
+                time_zone=request.person.time_zone,
+                topic_id=session.match.request.topic_id,
+                initial={
+                    "starts_at": timezone.localtime(
+                        session.starts_at, zoneinfo.ZoneInfo(request.person.time_zone)
+                    ).replace(tzinfo=None),
+                    "duration_minutes": session.duration_minutes,
+                    "where": session.where,
+                },
+            ),
             "notes_form": NotesForm(initial={"notes": session.notes}) if is_coach else None,
             "feedback_form": FeedbackForm(
                 initial={
@@ -372,6 +385,44 @@ def session_detail(request: MemberRequest, session_id: int) -> HttpResponse:
             else None,
         },
     )
+
+
+@require_POST
+@member_required
+def session_reschedule(request: MemberRequest, session_id: int) -> HttpResponse:
+    session = access_session(request.person, session_id)
+    form = SessionForm(
+        request.POST, time_zone=request.person.time_zone, topic_id=session.match.request.topic_id
+    )
+    if not form.is_valid():
+        messages.error(request, _("Give a valid start time and duration."))
+        return redirect(session)
+    try:
+        services.session_reschedule(
+            actor=request.person,
+            session=session,
+            starts_at=form.cleaned_data["starts_at"],
+            duration_minutes=form.cleaned_data["duration_minutes"],
+            where=form.cleaned_data["where"],
+        )
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(request, _("Moved. Everyone gets the updated invite."))
+    return redirect(session)
+
+
+@require_POST
+@member_required
+def session_cancel(request: MemberRequest, session_id: int) -> HttpResponse:
+    session = access_session(request.person, session_id)
+    try:
+        services.session_cancel(actor=request.person, session=session)
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(request, _("Cancelled. Everyone's calendar is updated."))
+    return redirect(session)
 
 
 @require_GET

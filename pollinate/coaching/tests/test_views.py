@@ -564,3 +564,42 @@ def test_bulk_needs_equal_one_by_one_needs(
         bulk = needs_for(requests)
     assert bulk == [need_for(r) for r in requests]
     assert alice.pk in bulk[1].excluded_coach_ids and dana.pk in bulk[0].excluded_coach_ids
+
+
+def test_moving_and_cancelling_a_session_updates_everyones_calendar(
+    as_client: Any,
+    alice: Person,
+    charlie: Person,
+    dana: Person,
+    edging: Topic,
+    smtp: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    session = CoachingSessionFactory(
+        match=MatchFactory(coach=dana, request=CoachingRequestFactory(learner=alice, topic=edging))
+    )
+    move = reverse("coaching:session_move", args=[session.pk])
+    cancel = reverse("coaching:session_cancel", args=[session.pk])
+    assert as_client(charlie).post(cancel).status_code == 404
+    assert as_client(alice).get(cancel).status_code == 405
+    with django_capture_on_commit_callbacks(execute=True):
+        response = as_client(alice).post(
+            move, {"starts_at": "2030-05-06T15:30", "duration_minutes": 60, "where": "Room B"}
+        )
+    assert response.status_code == 302
+    moved = smtp.wait_for(2)
+    part = next(p for p in moved[0].walk() if p.get_content_type() == "text/calendar")
+    event = Calendar.from_ical(part.get_payload(decode=True)).walk("VEVENT")[0]
+    # 15:30 in Paris (Alice's zone) in May is 13:30 UTC.
+    assert event.decoded("dtstart") == dt.datetime(2030, 5, 6, 13, 30, tzinfo=dt.UTC)
+    assert event["sequence"] == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        as_client(dana).post(cancel)
+        as_client(dana).post(cancel)  # twice is harmless
+    mails = smtp.wait_for(4)
+    cancelled = [m for m in mails if m["Subject"].startswith("Cancelled")]
+    assert len(cancelled) == 2
+    part = next(p for p in cancelled[0].walk() if p.get_content_type() == "text/calendar")
+    calendar = Calendar.from_ical(part.get_payload(decode=True))
+    assert calendar["method"] == "CANCEL"
+    assert calendar.walk("VEVENT")[0]["sequence"] == 2
