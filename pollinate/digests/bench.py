@@ -226,6 +226,7 @@ def run(
         from pollinate.digests.services import digest_run
 
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        cpu0 = os.times()
         t0 = time.perf_counter()
         if shards > 1:
             sent, empty, failed = _run_sharded(shards, chunk_size)
@@ -240,6 +241,12 @@ def run(
         else:
             report = digest_run(chunk_size=chunk_size)
         elapsed = time.perf_counter() - t0
+        cpu1 = os.times()
+        # CPU of this process and of the forked shards (the SMTP sink is not waited for yet).
+        run_cpu = (cpu1.user + cpu1.system + cpu1.children_user + cpu1.children_system) - (
+            cpu0.user + cpu0.system + cpu0.children_user + cpu0.children_system
+        )
+        load = os.getloadavg()[0]
         if report is not None:
             sent, empty, failed = report.sent, report.empty, report.failed
         rss_after = max(
@@ -261,6 +268,9 @@ def run(
             "run_s": round(elapsed, 1),
             "members_per_s": round(members / elapsed, 1),
             "messages_per_s": round(sent / elapsed, 1),
+            "run_cpu_s": round(run_cpu, 1),
+            "cpu_ms_per_member": round(1000 * run_cpu / members, 2),
+            "load_average_1m_at_end": round(load, 1),
             "peak_rss_mb": round(rss_after / 1024, 1),
             "peak_rss_growth_during_run_mb": round((rss_after - rss_before) / 1024, 1),
             "rerun_sent": rerun.sent,

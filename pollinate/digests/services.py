@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from django.apps import apps
@@ -35,6 +36,8 @@ from django.db.models.functions import Mod
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from pollinate.digests.models import (
@@ -404,21 +407,66 @@ def unsubscribe_token_read(token: str) -> tuple[int, str]:
     return int(data["p"]), kind
 
 
+# Rendered sections by (language, section): members who follow the same things share them, which
+# saves most of the template work in a large run. Bounded; cleared when full.
+_fragments: dict[tuple[str, str, tuple[Entry, ...]], tuple[str, str]] = {}
+_FRAGMENTS_MAX = 20_000
+
+
+def _section_fragments(section: Section) -> tuple[str, str]:
+    key = (translation.get_language() or "", section.kind, tuple(section.entries))
+    cached = _fragments.get(key)
+    if cached is None:
+        context = {"section": section}
+        cached = (
+            mark_safe(render_to_string("digests/_partials/email_section.html", context)),  # noqa: S308 -- rendered by an autoescaping template
+            render_to_string("digests/_partials/email_section.txt", context),
+        )
+        if len(_fragments) >= _FRAGMENTS_MAX:
+            _fragments.clear()
+        _fragments[key] = cached
+    return cached
+
+
+@lru_cache(maxsize=64)
+def _period_labels(language: str, start: datetime, end: datetime) -> tuple[str, str]:
+    with translation.override(language):
+        return date_format(start, "j M"), date_format(end - timedelta(seconds=1), "j M Y")
+
+
+def _unsubscribe_url(token: str) -> str:
+    # reverse() once; the token is URL-safe base64 plus ":".
+    return settings.SITE_URL + _unsubscribe_path().replace("TOKEN", token)
+
+
+@lru_cache(maxsize=1)
+def _unsubscribe_path() -> str:
+    return reverse("digests:unsubscribe", args=["TOKEN"])
+
+
+@lru_cache(maxsize=1)
+def _home_path() -> str:
+    return reverse("digests:home")
+
+
 def digest_message(digest: Digest, *, connection: Any = None) -> EmailMultiAlternatives:
     person = digest.person
-    token = unsubscribe_token(person.pk)
-    unsubscribe_url = settings.SITE_URL + reverse("digests:unsubscribe", args=[token])
-    with translation.override(person.interface_language or settings.LANGUAGE_CODE):
+    unsubscribe_url = _unsubscribe_url(unsubscribe_token(person.pk))
+    language = person.interface_language or settings.LANGUAGE_CODE
+    with translation.override(language):
+        start_label, end_label = _period_labels(language, digest.start, digest.end)
         context = {
             "digest": digest,
             "person": person,
+            "start_label": start_label,
+            "end_label": end_label,
             "unsubscribe_url": unsubscribe_url,
-            "preferences_url": settings.SITE_URL + reverse("digests:home"),
+            "preferences_url": settings.SITE_URL + _home_path(),
             "sections": [
                 (
                     s,
-                    settings.SITE_URL
-                    + reverse("digests:unsubscribe", args=[unsubscribe_token(person.pk, s.kind)]),
+                    _unsubscribe_url(unsubscribe_token(person.pk, s.kind)),
+                    *_section_fragments(s),
                 )
                 for s in digest.sections
             ],
