@@ -252,6 +252,29 @@ def session_get(request: HttpRequest, session_id: int) -> SessionOut:
     return _session_out(access_session(api_member(request), session_id))
 
 
+@router.post("/sessions/{session_id}/move", response=SessionOut)
+def session_move(request: HttpRequest, session_id: int, payload: SessionIn) -> SessionOut:
+    person = api_member(request)
+    session = access_session(person, session_id)
+    if timezone.is_naive(payload.starts_at):
+        raise HttpError(400, "starts_at needs a time zone offset.")
+    moved = services.session_reschedule(
+        actor=person,
+        session=session,
+        starts_at=payload.starts_at,
+        duration_minutes=payload.duration_minutes,
+        where=payload.where,
+    )
+    return _session_out(moved)
+
+
+@router.post("/sessions/{session_id}/cancel", response=SessionOut)
+def session_cancel(request: HttpRequest, session_id: int) -> SessionOut:
+    person = api_member(request)
+    session = access_session(person, session_id)
+    return _session_out(services.session_cancel(actor=person, session=session))
+
+
 @router.post("/sessions/{session_id}/feedback", response=FeedbackOut)
 def session_feedback(request: HttpRequest, session_id: int, payload: FeedbackIn) -> FeedbackOut:
     person = api_member(request)

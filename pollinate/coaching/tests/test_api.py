@@ -115,3 +115,17 @@ def test_a_volunteer_sets_up_and_pauses_an_offer_through_the_api(
     paused = _post(client, "/api/coaching/offer/status", {"status": "paused"})
     assert paused.json()["status"] == "paused"
     assert _post(client, "/api/coaching/offer/status", {"status": "bogus"}).status_code == 400
+
+
+def test_the_api_cancels_a_session_for_its_people_only(
+    as_client: Any, alice: Person, charlie: Person, dana: Person, edging: Topic
+) -> None:
+    session = CoachingSessionFactory(
+        match=MatchFactory(coach=dana, request=CoachingRequestFactory(learner=alice, topic=edging))
+    )
+    assert (
+        _post(as_client(charlie), f"/api/coaching/sessions/{session.pk}/cancel").status_code == 404
+    )
+    response = _post(as_client(alice), f"/api/coaching/sessions/{session.pk}/cancel")
+    assert response.status_code == 200
+    assert response.json()["status"] == "cancelled"
