@@ -19,7 +19,7 @@ import math
 import random
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
@@ -299,7 +299,7 @@ def _chunk(
             answer.helpful_count = 1
     Answer.objects.bulk_create(answer_rows, batch_size=BATCH)
 
-    updates: list[tuple[str, str, int | None, object, int]] = []
+    updates: list[tuple[str, str, int | None, datetime, int]] = []
     for index, (question, plan) in enumerate(zip(rows, plans, strict=True)):
         status, reason, duplicate_of = QuestionStatus.OPEN, "", None
         if index in accepted_of:
