@@ -46,7 +46,7 @@ class CoachOffer(models.Model):
     pitch = models.TextField(_("short pitch"), max_length=500, blank=True)
     languages = models.JSONField(_("languages I coach in"), default=list)
     capacity = models.PositiveSmallIntegerField(
-        _("sessions per month"), default=2, validators=[MinValueValidator(1), MaxValueValidator(20)]
+        _("learners at a time"), default=2, validators=[MinValueValidator(1), MaxValueValidator(20)]
     )
     modes = models.JSONField(_("how I can meet"), default=list)
     time_slots = models.JSONField(_("when I am available"), default=list, blank=True)

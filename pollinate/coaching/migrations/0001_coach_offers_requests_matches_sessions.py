@@ -62,7 +62,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('pitch', models.TextField(blank=True, max_length=500, verbose_name='short pitch')),
                 ('languages', models.JSONField(default=list, verbose_name='languages I coach in')),
-                ('capacity', models.PositiveSmallIntegerField(default=2, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(20)], verbose_name='sessions per month')),
+                ('capacity', models.PositiveSmallIntegerField(default=2, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(20)], verbose_name='learners at a time')),
                 ('modes', models.JSONField(default=list, verbose_name='how I can meet')),
                 ('time_slots', models.JSONField(blank=True, default=list, verbose_name='when I am available')),
                 ('status', models.CharField(choices=[('active', 'Active'), ('paused', 'Paused'), ('stepped_down', 'Stepped down')], default='active', max_length=14, verbose_name='status')),
