@@ -218,3 +218,40 @@ def test_people_whose_account_is_deactivated_get_nothing(smtp: SmtpInbox, site_a
     assert digest_run(period_start=period).sent == 0
     assert timezone.now()  # the run finished without touching the inactive member
     assert not DigestSend.objects.exists()
+
+
+def test_practices_and_questions_follow_topics_sites_and_skills(
+    smtp: SmtpInbox, site_a: Site, site_b: Site
+) -> None:
+    from pollinate.people.tests.factories import SkillFactory, TopicFactory
+    from pollinate.practices.models import Follow
+    from pollinate.practices.tests.factories import PracticeFactory
+    from pollinate.questions.tests.factories import QuestionFactory
+
+    _period, when = _last_week()
+    welding, painting = TopicFactory(name="Welding"), TopicFactory(name="Painting")
+    follower, expert, bystander = _members(site_a, 3)
+    Follow.objects.create(person=follower, topic=welding)
+    SkillFactory(person=expert, topic=painting, level=4)
+    porto_author = PersonFactory(site=site_b)
+    weld = PracticeFactory(title="Weld seam gauge", owner=porto_author, shared_at=when)
+    weld.topics.add(welding)
+    PracticeFactory(title="Old practice", owner=porto_author, shared_at=when - timedelta(days=30))
+    question = QuestionFactory(title="Orange peel on doors?", author=porto_author)
+    Question = type(question)
+    Question.objects.filter(pk=question.pk).update(created_at=when)
+    question.topics.add(painting)
+
+    digest_run(period_start=_period)
+
+    smtp.wait_for(2)
+    [to_follower] = smtp.to(follower.user.email)
+    follower_text = to_follower.get_body(("plain",)).get_content()
+    assert "Weld seam gauge" in follower_text
+    assert "Old practice" not in follower_text
+    assert "Orange peel" not in follower_text
+    [to_expert] = smtp.to(expert.user.email)
+    expert_text = to_expert.get_body(("plain",)).get_content()
+    assert "Orange peel on doors?" in expert_text
+    assert "Weld seam gauge" not in expert_text
+    assert smtp.to(bystander.user.email) == []
