@@ -1,6 +1,7 @@
 # No `from __future__ import annotations` here: django-ninja reads parameter annotations at import
 # time to build its schemas, and postponed (string) annotations break query-schema parameters.
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
@@ -52,11 +53,12 @@ class DirectoryQuery(Schema):
 def people_list(
     request: HttpRequest,
     filters: DirectoryQuery = Query(...),  # noqa: B008 -- ninja declares query params this way
-) -> list[PersonListItemOut]:
+) -> QuerySet[Person]:
     api_member(request)
     site = Site.objects.filter(code=filters.site).first() if filters.site else None
     topic = Topic.objects.filter(pk=filters.topic).first() if filters.topic else None
-    people = person_list(
+    # A queryset, not a list: the paginator slices it in the database.
+    return person_list(
         filters=DirectoryFilters(
             query=filters.q[:100],
             site=site,
@@ -64,13 +66,7 @@ def people_list(
             topic=topic,
             language=filters.language[:8],
         )
-    )
-    return [
-        PersonListItemOut(
-            id=p.pk, display_name=p.display_name, site_code=p.site.code, job_title=p.job_title
-        )
-        for p in people
-    ]
+    ).prefetch_related(None)
 
 
 @router.get("/people/{person_id}", response={200: PersonOut, 404: ErrorOut})

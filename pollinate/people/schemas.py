@@ -42,7 +42,7 @@ class PersonOut(Schema):
 class PersonListItemOut(Schema):
     id: int
     display_name: str
-    site_code: str
+    site_code: str = Field(alias="site.code")
     job_title: str
 
 
