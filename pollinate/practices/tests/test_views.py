@@ -19,7 +19,7 @@ from pollinate.practices.models import (
     PracticeStatus,
     Reaction,
 )
-from pollinate.practices.search import practice_reindex
+from pollinate.practices.search import person_reindex, practice_reindex
 from pollinate.practices.tests.conftest import png_upload
 from pollinate.practices.tests.factories import PracticeFactory
 
@@ -423,8 +423,9 @@ def test_search_finds_practices_and_people_and_its_query_count_is_bounded(
         response = client.get(reverse("practices:list"), {"q": "lean"})
     body = response.content.decode()
     assert "12 practices match" in body
-    services_person = client.get(reverse("practices:list"), {"q": "Charlie"}).content.decode()
-    assert "Charlie" in services_person
+    person_reindex(charlie)
+    people = client.get(reverse("practices:list"), {"q": "charlie"}).content.decode()
+    assert f'href="{charlie.get_absolute_url()}"' in people
 
 
 def test_the_home_feed_shows_practices_from_other_sites_and_loads_more(
@@ -478,3 +479,16 @@ def test_qr_codes_are_svg_for_practices_topics_and_tags(
     assert practice.title in sheet and "Press 12" in sheet
     assert client.get(reverse("practices:site_qr_sheet", args=["nowhere"])).status_code == 404
     assert client.get(reverse("practices:tag_qr", args=["nowhere"])).status_code == 404
+
+
+def test_people_are_indexed_when_they_join_through_the_service(
+    as_client: Any, bob: Person, site_b: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from pollinate.people.services import person_create
+
+    with django_capture_on_commit_callbacks(execute=True):
+        newcomer = person_create(
+            email="ines@example.com", password=None, display_name="Inês Sousa", site=site_b
+        )
+    body = as_client(bob).get(reverse("practices:list"), {"q": "ines"}).content.decode()
+    assert f'href="{newcomer.get_absolute_url()}"' in body
