@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from pollinate.coaching.models import CoachingRequest, CoachingSession, Match, SessionStatus
+from pollinate.core.tasks import task_periodic
 from pollinate.people.models import Person, RoleName
 
 
@@ -171,3 +172,13 @@ def notify_no_match(*, request_id: int) -> None:
                 },
                 to=[lead.user.email],
             ).send()
+
+
+def proposals_expire() -> None:
+    """Hourly: proposals nobody answered in COACHING_PROPOSAL_HOURS go to the next best coach."""
+    from pollinate.coaching.services import matches_expire
+
+    matches_expire()
+
+
+task_periodic("pollinate.coaching.tasks.proposals_expire", minute="15")

@@ -603,3 +603,16 @@ def test_moving_and_cancelling_a_session_updates_everyones_calendar(
     calendar = Calendar.from_ical(part.get_payload(decode=True))
     assert calendar["method"] == "CANCEL"
     assert calendar.walk("VEVENT")[0]["sequence"] == 2
+
+
+def test_the_hourly_task_expires_overdue_proposals(
+    alice: Person, dana: Person, dana_offer: CoachOffer, edging: Topic, settings: Any
+) -> None:
+    from pollinate.coaching.tasks import proposals_expire
+
+    match = services.match_propose(actor=alice, request=_ask(alice, edging), coach_id=dana.pk)
+    Match.objects.filter(pk=match.pk).update(expires_at=timezone.now() - dt.timedelta(minutes=1))
+    proposals_expire()
+    match.refresh_from_db()
+    assert match.status == MatchStatus.EXPIRED
+    assert CoachingRequest.objects.get().status == RequestStatus.NO_MATCH
