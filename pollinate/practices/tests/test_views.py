@@ -492,3 +492,68 @@ def test_people_are_indexed_when_they_join_through_the_service(
         )
     body = as_client(bob).get(reverse("practices:list"), {"q": "ines"}).content.decode()
     assert f'href="{newcomer.get_absolute_url()}"' in body
+
+
+def test_the_practice_page_query_count_does_not_grow_with_comments_and_adoptions(
+    as_client: Any, bob: Person, practice: Practice, django_assert_max_num_queries: Any
+) -> None:
+    def grow(n: int) -> None:
+        for _ in range(n):
+            person = PersonFactory(site=SiteFactory())
+            services.adoption_record(
+                actor=person,
+                practice=practice,
+                status="adopted",
+                outcome=services.Outcome(positive=True),
+            )
+            top = services.comment_create(actor=person, practice=practice, body="How?")
+            services.comment_create(actor=bob, practice=practice, body="Like this", parent=top)
+
+    client = as_client(bob)
+    grow(2)
+    client.get(practice.get_absolute_url())
+    with django_assert_max_num_queries(40) as few:
+        client.get(practice.get_absolute_url())
+    grow(8)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(practice.get_absolute_url())
+    assert response.content.decode().count('class="comment"') == 20
+
+
+def test_lifecycle_actions_share_review_supersede_and_retire(
+    as_client: Any, alice: Person, draft: Practice, practice: Practice
+) -> None:
+    client = as_client(alice)
+    client.post(reverse("practices:lifecycle", args=[draft.pk, "share"]))
+    draft.refresh_from_db()
+    assert draft.status == PracticeStatus.SHARED
+    client.post(
+        reverse("practices:lifecycle", args=[practice.pk, "review"]), {"review_by": "2020-01-01"}
+    )
+    practice.refresh_from_db()
+    assert str(practice.review_by) == "2020-01-01"
+    assert "due for review" in client.get(practice.get_absolute_url()).content.decode()
+    client.post(
+        reverse("practices:lifecycle", args=[practice.pk, "supersede"]), {"successor": draft.pk}
+    )
+    practice.refresh_from_db()
+    assert practice.status == PracticeStatus.SUPERSEDED and practice.superseded_by == draft
+    assert draft.title in client.get(practice.get_absolute_url()).content.decode()
+    client.post(reverse("practices:lifecycle", args=[draft.pk, "retire"]))
+    draft.refresh_from_db()
+    assert draft.status == PracticeStatus.RETIRED
+    assert (
+        client.post(reverse("practices:lifecycle", args=[draft.pk, "explode"])).status_code == 404
+    )
+
+
+def test_superseding_with_someone_elses_draft_is_not_found(
+    as_client: Any, alice: Person, charlie: Person, practice: Practice
+) -> None:
+    hidden = services.practice_create(actor=charlie, title="Hidden", steps="x", share=False)
+    response = as_client(alice).post(
+        reverse("practices:lifecycle", args=[practice.pk, "supersede"]), {"successor": hidden.pk}
+    )
+    assert response.status_code == 404
+    practice.refresh_from_db()
+    assert practice.status == PracticeStatus.SHARED

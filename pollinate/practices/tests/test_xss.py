@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from pollinate.people.models import Person
+from pollinate.people.tests.factories import PersonFactory, SiteFactory
 from pollinate.practices import services
 
 PAYLOADS = [
@@ -75,6 +76,13 @@ def test_payloads_in_every_practice_field_render_inert(
         outcome=services.Outcome(text=payload, positive=True),
     )
     services.comment_create(actor=charlie, practice=practice, body=payload)
+    practice.tags.add(services.tag_get_or_create(name=f"tag {payload}"[:80], kind="equipment"))
+    services.adoption_record(
+        actor=PersonFactory(site=SiteFactory(name=f"Site {payload}"[:120])),
+        practice=practice,
+        status="dropped",
+        outcome=services.Outcome(text=payload, reason=payload, metric_unit=payload[:40]),
+    )
     client = as_client(charlie)
     for url in (
         practice.get_absolute_url(),
@@ -82,6 +90,9 @@ def test_payloads_in_every_practice_field_render_inert(
         "/practices/",
         f"/practices/?q={payload[:30]}",
         f"/practices/{practice.pk}/history/1/",
+        f"/practices/{practice.pk}/print/",
+        f"/practices/sites/{practice.site.code}/qr/",
+        "/practices/mine/",
         "/",
     ):
         response = client.get(url)
