@@ -293,6 +293,8 @@ def reason_text(reason: dict[str, object], topic_names: dict[int, str] | None = 
         "spare": _("%(free)s of %(capacity)s slots free"),
         "urgent": _("urgent request"),
     }
+    if code == "hours" and not params.get("hours"):
+        return _("no shared hours yet")
     if code == "mode":
         return _("meets on site") if params.get("mode") == "on_site" else _("meets remotely")
     template = simple.get(str(code))

@@ -616,3 +616,15 @@ def test_the_hourly_task_expires_overdue_proposals(
     match.refresh_from_db()
     assert match.status == MatchStatus.EXPIRED
     assert CoachingRequest.objects.get().status == RequestStatus.NO_MATCH
+
+
+def test_the_coaching_pages_speak_french(
+    as_client: Any, alice: Person, dana_offer: CoachOffer, edging: Topic
+) -> None:
+    request = _ask(alice, edging)
+    alice.interface_language = "fr"
+    alice.save()
+    page = as_client(alice).get(request.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="fr")
+    text = page.content.decode()
+    assert "Coachs suggérés" in text
+    assert "un autre site" in text
