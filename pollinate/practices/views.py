@@ -88,6 +88,10 @@ def practice_list(request: MemberRequest) -> HttpResponse:
         "filters": filters,
         "people": people,
         "query": query.urlencode(),
+        "following_topic": filters.topic is not None
+        and selectors.follow_state(actor=request.person, topic=filters.topic),
+        "following_site": filters.site is not None
+        and selectors.follow_state(actor=request.person, site=filters.site),
     }
     template = "practices/_partials/results.html" if request.htmx else "practices/list.html"
     return render(request, template, context)

@@ -557,3 +557,14 @@ def test_superseding_with_someone_elses_draft_is_not_found(
     assert response.status_code == 404
     practice.refresh_from_db()
     assert practice.status == PracticeStatus.SHARED
+
+
+def test_filtering_by_topic_offers_to_follow_it_and_its_qr_code(
+    as_client: Any, charlie: Person, practice: Practice
+) -> None:
+    topic = TopicFactory(name="Presses")
+    practice.topics.add(topic)
+    body = as_client(charlie).get(reverse("practices:list"), {"topic": topic.pk}).content.decode()
+    assert reverse("practices:follow", args=["topic", topic.pk]) in body
+    assert reverse("practices:topic_qr", args=[topic.pk]) in body
+    assert practice.title in body
