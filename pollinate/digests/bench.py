@@ -256,7 +256,7 @@ def run(
         t1 = time.perf_counter()
         rerun = digest_run(chunk_size=chunk_size)
         rerun_s = time.perf_counter() - t1
-        return {
+        result = {
             "members": members,
             "generated_in_s": round(generate_s, 1),
             **counts,
@@ -279,8 +279,17 @@ def run(
             "workdir": workdir,
         }
     finally:
+        before_sink = os.times()
         sink.terminate()
         sink.wait(timeout=10)
+    after_sink = os.times()
+    # The sink's CPU, to tell what the same run would take with the machine to itself.
+    sink_cpu = (after_sink.children_user + after_sink.children_system) - (
+        before_sink.children_user + before_sink.children_system
+    )
+    result["smtp_sink_cpu_s"] = round(sink_cpu, 1)
+    result["idle_2_core_estimate_s"] = round((run_cpu + sink_cpu) / 2, 1)
+    return result
 
 
 def main() -> None:

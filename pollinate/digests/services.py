@@ -522,7 +522,9 @@ def preference_update(
 def unsubscribe(*, token: str) -> tuple[Person, str]:
     """Applies a signed unsubscribe token: every digest, or one section. Idempotent."""
     person_id, kind = unsubscribe_token_read(token)
-    person = Person.objects.select_related("user").get(pk=person_id)
+    person = Person.objects.select_related("user").filter(pk=person_id).first()
+    if person is None:  # a link to a deleted member: nothing to change
+        raise signing.BadSignature("no such member")
     pref = preference_get(person)
     if kind == "all":
         preference_update(actor=person, frequency=Frequency.NEVER, muted_kinds=pref.muted_kinds)

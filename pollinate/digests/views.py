@@ -73,5 +73,8 @@ def unsubscribe_view(request: HttpRequest, token: str) -> HttpResponse:
     label = _("all digests") if kind == "all" else str(DigestKind(kind).label)
     if request.method == "GET":
         return render(request, "digests/unsubscribe.html", {"label": label, "done": False})
-    unsubscribe(token=token)
+    try:
+        unsubscribe(token=token)
+    except signing.BadSignature:
+        return render(request, "digests/unsubscribe_invalid.html", status=400)
     return render(request, "digests/unsubscribe.html", {"label": label, "done": True})

@@ -152,3 +152,9 @@ def test_the_api_shows_my_current_digest(bob: Person, as_client: Any) -> None:
     data = as_client(bob).get("/api/digests/current").json()
     assert data["sections"][0]["kind"] == "episodes"
     assert "Torque basics" in data["sections"][0]["entries"][0]["title"]
+
+
+def test_a_link_for_a_deleted_member_is_refused_politely(bob: Person) -> None:
+    token = unsubscribe_token(bob.pk + 1000)
+    response = Client().post(f"/digests/unsubscribe/{token}/")
+    assert response.status_code == 400
