@@ -378,6 +378,12 @@ def session_schedule(
         raise CoachingError(_("The coach has not accepted yet."), code="not_accepted")
     if timezone.is_naive(starts_at):
         raise CoachingError(_("A start time needs a time zone."), code="naive_time")
+    is_learner = actor.pk == match.request.learner_id
+    if match.learner_confirmed_at is None and not is_learner:
+        # A coach the organisation proposed waits for the learner to say yes.
+        raise CoachingError(
+            _("The learner has not confirmed this coach yet."), code="not_confirmed"
+        )
     if co_coach is not None and (
         co_coach.pk in (match.coach_id, match.request.learner_id)
         or not CoachTopic.objects.filter(
@@ -400,6 +406,9 @@ def session_schedule(
         )
         session.full_clean()
         session.save()
+        if match.learner_confirmed_at is None:
+            match.learner_confirmed_at = timezone.now()  # the learner scheduling is a yes
+            match.save(update_fields=["learner_confirmed_at"])
         activity_record(actor=actor, verb="coaching.scheduled", target=session, is_public=False)
         task_enqueue("pollinate.coaching.tasks.send_invite", session_id=session.pk)
     return session

@@ -57,6 +57,7 @@ class MatchFactory(factory.django.DjangoModelFactory):
     coach = factory.SubFactory(PersonFactory)
     status = MatchStatus.ACCEPTED
     expires_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=3))
+    learner_confirmed_at = factory.LazyFunction(timezone.now)
 
 
 class CoachingSessionFactory(factory.django.DjangoModelFactory):

@@ -628,3 +628,27 @@ def test_the_coaching_pages_speak_french(
     text = page.content.decode()
     assert "Coachs suggérés" in text
     assert "un autre site" in text
+
+
+def test_a_coach_proposed_by_the_organisation_waits_for_the_learner_to_confirm(
+    as_client: Any, alice: Person, dana: Person, edging: Topic
+) -> None:
+    match = MatchFactory(
+        coach=dana,
+        learner_confirmed_at=None,
+        request=CoachingRequestFactory(learner=alice, topic=edging),
+    )
+    when = timezone.now() + dt.timedelta(days=2)
+    with pytest.raises(services.CoachingError):
+        services.session_schedule(
+            actor=dana, match=match, starts_at=when, duration_minutes=30, where=""
+        )
+    assert (
+        as_client(alice).post(reverse("coaching:match_confirm", args=[match.pk])).status_code == 302
+    )
+    match.refresh_from_db()
+    assert match.learner_confirmed_at is not None
+    services.session_schedule(
+        actor=dana, match=match, starts_at=when, duration_minutes=30, where=""
+    )
+    assert match.sessions.count() == 1
