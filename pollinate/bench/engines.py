@@ -46,5 +46,20 @@ ENGINES: list[Engine] = [
     Engine("search_worst_query", "pollinate.practices.bench", "search_worst_query"),
     Engine("search_worst_query_core", "pollinate.core.bench", "search_worst_query"),
     Engine("chat_fanout_p99", "pollinate.chats.bench", "fanout_p99"),
+    # One child process with its own 300k-question database (3k at XS), run once, read thrice.
+    *(
+        Engine(
+            f"questions_{figure}_p95",
+            "pollinate.questions.bench",
+            "bench_questions",
+            field=f"{figure}_p95_ms",
+            unit=f"ms p95 ({what}; 300k questions, 1M answers)",
+        )
+        for figure, what in (
+            ("question_page", "question page, server time"),
+            ("could_answer", "questions I could answer, server time"),
+            ("routing", "routing a new question"),
+        )
+    ),
     Engine("digest_build_rate", "pollinate.digests.bench", "build_rate"),
 ]
