@@ -78,7 +78,8 @@ def _targets(items: list[Item]) -> dict[tuple[str, int], Any]:
         elif kind == ItemKind.PRACTICE:
             qs = qs.exclude(status="draft")
         elif kind == ItemKind.CHAT:
-            qs = qs.filter(visibility="public")
+            # Only organisation-wide chats are shown in a shared series.
+            qs = qs.filter(visibility="organisation")
         for obj in qs:
             found[(kind, obj.pk)] = obj
     return found

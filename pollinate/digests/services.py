@@ -116,6 +116,7 @@ class _Topical:
     topic_ids: frozenset[int]
     site_id: int
     author_id: int | None = None
+    site_only: bool = False
 
 
 @dataclass
@@ -241,7 +242,8 @@ def window_build(start: datetime, end: datetime, *, cap: int = 2000) -> Window:
         now = timezone.now()
         rows = list(
             Chat.objects.filter(starts_at__gte=now, starts_at__lt=now + timedelta(days=14))
-            .filter(visibility="public")
+            # Site-only chats go to that site's people; invitation-only ones are never listed.
+            .filter(visibility__in=("organisation", "site"))
             .order_by("starts_at")[:cap]
         )
         topics = _topic_map(Chat.topics.through, "chat_id", [c.pk for c in rows])
@@ -252,6 +254,7 @@ def window_build(start: datetime, end: datetime, *, cap: int = 2000) -> Window:
                     entry=Entry(c.title, _url(c), when),
                     topic_ids=frozenset(topics[c.pk]),
                     site_id=c.site_id,
+                    site_only=c.visibility == "site",
                 )
             )
 
@@ -379,7 +382,12 @@ def digest_compose(
     )
     add(
         DigestKind.CHATS,
-        [c.entry for c in window.chats if c.topic_ids & answerable or c.site_id == site.pk],
+        [
+            c.entry
+            for c in window.chats
+            if (c.topic_ids & answerable or c.site_id == site.pk)
+            and (not c.site_only or c.site_id == site.pk)
+        ],
     )
     add(
         DigestKind.EPISODES,

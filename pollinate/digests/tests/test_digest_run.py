@@ -255,3 +255,36 @@ def test_practices_and_questions_follow_topics_sites_and_skills(
     assert "Orange peel on doors?" in expert_text
     assert "Weld seam gauge" not in expert_text
     assert smtp.to(bystander.user.email) == []
+
+
+def test_upcoming_chats_respect_their_visibility(
+    smtp: SmtpInbox, site_a: Site, site_b: Site
+) -> None:
+    from pollinate.chats.tests.factories import ChatFactory
+    from pollinate.people.tests.factories import SkillFactory, TopicFactory
+
+    period, _when = _last_week()
+    topic = TopicFactory(name="Torque")
+    lyon, porto = _members(site_a, 1)[0], _members(site_b, 1)[0]
+    for person in (lyon, porto):
+        SkillFactory(person=person, topic=topic)
+    soon = timezone.now() + timedelta(days=2)
+    host = PersonFactory(site=site_a)
+    for title, visibility in (
+        ("Open torque chat", "organisation"),
+        ("Lyon-only torque chat", "site"),
+        ("Invited torque chat", "private"),
+    ):
+        chat = ChatFactory(title=title, visibility=visibility, created_by=host, starts_at=soon)
+        chat.topics.add(topic)
+
+    digest_run(period_start=period)
+
+    smtp.wait_for(3)
+    lyon_text = smtp.to(lyon.user.email)[0].get_body(("plain",)).get_content()
+    porto_text = smtp.to(porto.user.email)[0].get_body(("plain",)).get_content()
+    assert "Open torque chat" in lyon_text
+    assert "Open torque chat" in porto_text
+    assert "Lyon-only torque chat" in lyon_text
+    assert "Lyon-only torque chat" not in porto_text
+    assert "Invited torque chat" not in lyon_text + porto_text
