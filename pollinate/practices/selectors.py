@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from pollinate.core.search import search_ids
 from pollinate.people.models import Person, Site, Topic
+from pollinate.people.selectors import topic_descendant_ids
 from pollinate.practices.models import (
     LIVE_STATUSES,
     Adoption,
@@ -53,8 +54,12 @@ def _filtered(*, actor: Person, filters: PracticeFilters) -> QuerySet[Practice]:
     elif not filters.query:
         practices = practices.filter(status__in=LIVE_STATUSES)
     if filters.topic is not None:
+        # A broad topic finds practices filed under its narrower topics too.
+        topic_ids = topic_descendant_ids(topic=filters.topic)
         practices = practices.filter(
-            pk__in=Practice.topics.through.objects.filter(topic=filters.topic).values("practice_id")
+            pk__in=Practice.topics.through.objects.filter(topic_id__in=topic_ids).values(
+                "practice_id"
+            )
         )
     if filters.tag is not None:
         practices = practices.filter(

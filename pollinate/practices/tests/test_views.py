@@ -568,3 +568,12 @@ def test_filtering_by_topic_offers_to_follow_it_and_its_qr_code(
     assert reverse("practices:follow", args=["topic", topic.pk]) in body
     assert reverse("practices:topic_qr", args=[topic.pk]) in body
     assert practice.title in body
+
+
+def test_a_broad_topic_finds_practices_filed_under_narrower_ones(
+    as_client: Any, charlie: Person, practice: Practice
+) -> None:
+    welding = TopicFactory(name="Welding")
+    practice.topics.add(TopicFactory(name="MIG welding", parent=welding))
+    body = as_client(charlie).get(reverse("practices:list"), {"topic": welding.pk}).content.decode()
+    assert practice.title in body
