@@ -170,7 +170,7 @@ def request_get(request: HttpRequest, request_id: int) -> RequestOut:
 @router.get("/requests/{request_id}/suggestions", response=list[SuggestionOut])
 def request_suggestions(request: HttpRequest, request_id: int) -> list[SuggestionOut]:
     coaching_request = access_request(api_member(request), request_id, for_write=True)
-    found = services.request_suggestions(coaching_request, k=5)
+    found = selectors.request_suggestions(coaching_request, k=5)
     people = Person.objects.select_related("site").in_bulk([s.coach_id for s in found])
     topic_ids = {
         int(str(r.params["topic_id"])) for s in found for r in s.reasons if "topic_id" in r.params

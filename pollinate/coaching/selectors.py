@@ -11,7 +11,15 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from pollinate.coaching.matching import Candidate, Mode, Need, hours_mask, window_hours
+from pollinate.coaching.matching import (
+    Candidate,
+    Mode,
+    Need,
+    Suggestion,
+    hours_mask,
+    score_candidates,
+    window_hours,
+)
 from pollinate.coaching.models import (
     CoachingRequest,
     CoachingSession,
@@ -173,6 +181,15 @@ def candidates_for(
             )
         )
     return candidates, by_person
+
+
+def request_suggestions(request: CoachingRequest, *, k: int = 5) -> list[Suggestion]:
+    """The engine's top ``k`` coaches for a request, each with its explanation."""
+    from pollinate.coaching import conf
+
+    need = need_for(request)
+    candidates, _offers = candidates_for({need.topic_id, *need.related_topic_ids})
+    return score_candidates(need, candidates, weights=conf.weights(), limit=k)
 
 
 def request_list_for_learner(person: Person) -> QuerySet[CoachingRequest]:

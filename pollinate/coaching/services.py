@@ -35,7 +35,12 @@ from pollinate.coaching.models import (
     RequestStatus,
     SessionStatus,
 )
-from pollinate.coaching.selectors import LIVE, candidates_for, need_for, needs_for
+from pollinate.coaching.selectors import (
+    LIVE,
+    candidates_for,
+    needs_for,
+    request_suggestions,
+)
 from pollinate.core.tasks import task_enqueue
 from pollinate.people.models import Person, Topic
 
@@ -133,12 +138,6 @@ def linked_practice(actor: Person, practice_id: int) -> Any:
         return access_practice(actor, practice_id)
     except Http404:
         return None
-
-
-def request_suggestions(request: CoachingRequest, *, k: int = 5) -> list[Suggestion]:
-    need = need_for(request)
-    candidates, _offers = candidates_for({need.topic_id, *need.related_topic_ids})
-    return score_candidates(need, candidates, weights=conf.weights(), limit=k)
 
 
 def request_create(

@@ -186,7 +186,7 @@ def request_detail(request: MemberRequest, request_id: int) -> HttpResponse:
     )
     suggestions = []
     if is_learner and live is None and coaching_request.status != RequestStatus.CLOSED:
-        found = services.request_suggestions(coaching_request, k=5)
+        found = selectors.request_suggestions(coaching_request, k=5)
         people = Person.objects.select_related("site").in_bulk([s.coach_id for s in found])
         topic_ids = {
             int(str(r.params.get("topic_id", 0)))

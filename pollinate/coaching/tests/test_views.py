@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
-from pollinate.coaching import services
+from pollinate.coaching import selectors, services
 from pollinate.coaching.models import (
     Certification,
     CoachingRequest,
@@ -98,8 +98,8 @@ def test_pausing_hands_waiting_proposals_to_the_next_best_coach(
     services.offer_set_status(actor=dana, offer=dana_offer, status="paused")
     live = Match.objects.get(request=request, status=MatchStatus.PROPOSED)
     assert live.coach_id == other.person_id
-    assert services.request_suggestions(request) == [] or all(
-        s.coach_id != dana.pk for s in services.request_suggestions(request)
+    assert selectors.request_suggestions(request) == [] or all(
+        s.coach_id != dana.pk for s in selectors.request_suggestions(request)
     )
 
 
@@ -154,7 +154,7 @@ def test_a_coach_at_capacity_is_never_suggested_nor_proposed(
     dana_offer.save()
     MatchFactory(coach=dana, request=CoachingRequestFactory(topic=edging))
     request = _ask(alice, edging)
-    assert services.request_suggestions(request) == []
+    assert selectors.request_suggestions(request) == []
     with pytest.raises(services.CoachingError):
         services.match_propose(actor=alice, request=request, coach_id=dana.pk)
 
@@ -250,7 +250,7 @@ def test_a_decline_asks_the_next_best_coach_and_never_the_same_one_again(
     assert response.status_code == 302
     live = Match.objects.get(request=request, status=MatchStatus.PROPOSED)
     assert live.coach_id == second.person_id
-    assert all(s.coach_id != dana.pk for s in services.request_suggestions(request, k=10))
+    assert all(s.coach_id != dana.pk for s in selectors.request_suggestions(request, k=10))
 
 
 def test_an_unanswered_proposal_expires_and_goes_to_the_next_best(
