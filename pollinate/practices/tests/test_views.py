@@ -577,3 +577,30 @@ def test_a_broad_topic_finds_practices_filed_under_narrower_ones(
     practice.topics.add(TopicFactory(name="MIG welding", parent=welding))
     body = as_client(charlie).get(reverse("practices:list"), {"topic": welding.pk}).content.decode()
     assert practice.title in body
+
+
+def test_my_practices_and_the_tag_page_query_counts_do_not_grow(
+    as_client: Any, alice: Person, charlie: Person, django_assert_max_num_queries: Any
+) -> None:
+    tag = services.tag_get_or_create(name="Press 12", kind="equipment")
+
+    def grow(n: int) -> None:
+        for index in range(n):
+            practice = services.practice_create(actor=alice, title=f"P{index}", steps="s")
+            practice.tags.add(tag)
+            services.adoption_record(
+                actor=charlie, practice=practice, status="trying", outcome=services.Outcome()
+            )
+
+    grow(2)
+    for client, url in (
+        (as_client(alice), reverse("practices:mine")),
+        (as_client(charlie), reverse("practices:mine")),
+        (as_client(charlie), tag.get_absolute_url()),
+    ):
+        client.get(url)
+        with django_assert_max_num_queries(25) as few:
+            client.get(url)
+        grow(3)
+        with django_assert_max_num_queries(len(few.captured_queries)):
+            assert client.get(url).status_code == 200
