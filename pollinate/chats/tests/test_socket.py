@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import websockets
@@ -16,7 +17,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def run(coro: object) -> object:
-    return asyncio.run(coro)  # type: ignore[arg-type]
+    # In its own thread: the session's Playwright browser keeps an event loop in the main one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()  # type: ignore[arg-type]
 
 
 async def _closed_code(
