@@ -131,7 +131,18 @@ def search_index(kind: str, object_id: int, *, title: str, body: str = "") -> No
 
 
 def search_index_many(kind: str, rows: Iterable[tuple[int, str, str]]) -> None:
-    """Adds or replaces many objects' text at once (demo data, rebuilds)."""
+    """Adds or replaces many objects' text at once (demo data, rebuilds), 500 at a time."""
+    batch: list[tuple[int, str, str]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == 500:
+            _index_batch(kind, batch)
+            batch = []
+    if batch:
+        _index_batch(kind, batch)
+
+
+def _index_batch(kind: str, rows: list[tuple[int, str, str]]) -> None:
     folded = [
         (int(object_id), search_fold(title), search_fold(body[:MAX_INDEXED_CHARS]))
         for object_id, title, body in rows

@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from datetime import timedelta
+from itertools import accumulate
 from typing import Any
 
 from pollinate.activity.models import Activity
@@ -271,9 +272,10 @@ def populate(*, org: Any, rng: random.Random) -> None:
     # Comments and reactions, drawn with the same appeal.
     live = [p for p in every if p.status == PracticeStatus.SHARED]
     weights = [1 + appeal.get(p.pk, 0.5) * 3 for p in live]
+    # One draw of k with cumulative weights: drawing one at a time re-sums every weight each time.
+    cumulative = list(accumulate(weights))
     comments: list[Comment] = []
-    for _ in range(int(org.scale["comments"])):
-        practice = rng.choices(live, weights=weights)[0]
+    for practice in rng.choices(live, cum_weights=cumulative, k=int(org.scale["comments"])):
         when = org.past(rng, days=300, after=practice.created_at)
         comments.append(
             Comment(
@@ -288,8 +290,9 @@ def populate(*, org: Any, rng: random.Random) -> None:
     Comment.objects.bulk_create(comments, batch_size=BATCH)
     seen: set[tuple[int, int, str]] = set()
     reactions: list[Reaction] = []
-    for _ in range(int(org.scale["interactions"]) // 2):
-        practice = rng.choices(live, weights=weights)[0]
+    for practice in rng.choices(
+        live, cum_weights=cumulative, k=int(org.scale["interactions"]) // 2
+    ):
         person = rng.choice(org.person_ids)
         kind = ReactionKind.HELPFUL if rng.random() < 0.7 else ReactionKind.LEARNED
         if (practice.pk, person, kind) in seen:
