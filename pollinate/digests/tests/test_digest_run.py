@@ -288,3 +288,25 @@ def test_upcoming_chats_respect_their_visibility(
     assert "Lyon-only torque chat" in lyon_text
     assert "Lyon-only torque chat" not in porto_text
     assert "Invited torque chat" not in lyon_text + porto_text
+
+
+def test_administrators_see_failed_digests_with_the_servers_answer(
+    smtp: SmtpInbox, site_a: Site, admin: Person
+) -> None:
+    from django.test import Client
+
+    period, when = _last_week()
+    _follow_new_episode(_members(site_a, 1), when)
+    smtp.fail_next = 1
+    with pytest.raises(DigestDeliveryError):
+        digest_run(period_start=period)
+    admin.user.is_staff = True
+    admin.user.is_superuser = True
+    admin.user.save()
+    client = Client()
+    client.force_login(admin.user)
+    response = client.get("/admin/digests/digestsend/?status__exact=failed")
+    assert response.status_code == 200
+    send = DigestSend.objects.get(status=SendStatus.FAILED)
+    detail = client.get(f"/admin/digests/digestsend/{send.pk}/change/")
+    assert "451" in detail.content.decode()

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from pollinate.digests.models import DigestPreference, DigestSend
+
+
+@admin.register(DigestSend)
+class DigestSendAdmin(admin.ModelAdmin):
+    """Every digest of every period: what was sent, what is failing and why."""
+
+    list_display = ["person", "frequency", "period_start", "status", "attempts", "sent_at"]
+    list_filter = ["status", "frequency", "period_start"]
+    search_fields = ["person__display_name", "person__user__email", "last_error"]
+    readonly_fields = [
+        "person",
+        "frequency",
+        "period_start",
+        "status",
+        "claim_token",
+        "claimed_at",
+        "sent_at",
+        "attempts",
+        "item_count",
+        "last_error",
+    ]
+    list_select_related = ["person"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(DigestPreference)
+class DigestPreferenceAdmin(admin.ModelAdmin):
+    list_display = ["person", "frequency", "updated_at"]
+    list_filter = ["frequency"]
+    search_fields = ["person__display_name", "person__user__email"]
+    raw_id_fields = ["person"]
