@@ -142,15 +142,16 @@ class Client:
         try:
             async for raw in self.ws:
                 now = time.time()
-                event = json.loads(raw)
-                kind = event.get("type")
-                if kind == "hello":
-                    self.ready.set()
-                elif kind == "message":
-                    self.seqs.append(event["seq"])
-                    body = event["body"]
-                    if body.startswith("t="):
-                        self.delays.append(now - float(body[2:].split(" ", 1)[0]))
+                frame = json.loads(raw)
+                for event in frame["events"] if frame.get("type") == "batch" else [frame]:
+                    kind = event.get("type")
+                    if kind == "hello":
+                        self.ready.set()
+                    elif kind == "message":
+                        self.seqs.append(event["seq"])
+                        body = event["body"]
+                        if body.startswith("t="):
+                            self.delays.append(now - float(body[2:].split(" ", 1)[0]))
         except Exception:  # noqa: S110 -- a dropped socket is handled below, like the page does
             pass
         if not self.closing:

@@ -1,10 +1,11 @@
 """The live room over a websocket: catch-up by sequence number, then live events.
 
 Protocol (JSON both ways). The client connects to ``/ws/chats/<id>/?after=<seq>`` and receives
-``hello`` (room state), then every stored message with a greater sequence number, then live
-events. It sends ``{"type": "send", "client_id", "body", "prompt"}`` and gets ``delivered`` (with
-the stored ``seq``) or ``failed`` (with a ``code`` and a ``message`` to show). Hosts and moderators
-also send ``release``, ``hide``, ``mute`` and ``lock``; everyone can ``react``.
+``hello`` (room state), then every stored message with a greater sequence number (in ``batch``
+frames: ``{"type": "batch", "events": [...]}``), then live events. It sends
+``{"type": "send", "client_id", "body", "prompt"}`` and gets ``delivered`` (with the stored
+``seq``) or ``failed`` (with a ``code`` and a ``message`` to show). Hosts and moderators also send
+``release``, ``hide``, ``mute`` and ``lock``; everyone can ``react``.
 
 Each connection remembers the last sequence number it delivered: an event that is not the next
 one either repeats (dropped) or skips ahead (the gap is read from the database first), so a client
@@ -206,10 +207,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 batch = [m for m in batch if m.seq <= upto]
             if not batch:
                 return
-            for message in batch:
-                event = message_event(message)
-                await self.send(text_data=json.dumps(event, ensure_ascii=False))
-                self.last_seq = message.seq
+            # One frame per database batch: a phone coming back after a minute gets its
+            # missed messages in one write instead of hundreds.
+            events = [message_event(message) for message in batch]
+            await self.send(text_data=json.dumps({"type": "batch", "events": events}))
+            self.last_seq = batch[-1].seq
             if upto is None and len(batch) < CATCH_UP_LIMIT:
                 return
 

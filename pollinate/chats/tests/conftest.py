@@ -98,12 +98,19 @@ class Socket:
     def __init__(self, ws: Any) -> None:
         self.ws = ws
         self.seen: list[dict[str, Any]] = []
+        self.unread: list[dict[str, Any]] = []
 
     async def send(self, **data: Any) -> None:
         await self.ws.send(json.dumps(data))
 
     async def next(self, timeout: float = 5.0) -> dict[str, Any]:
-        event = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+        """The next event; a catch-up ``batch`` frame is unpacked into its events."""
+        if not self.unread:
+            frame = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+            self.unread = frame["events"] if frame.get("type") == "batch" else [frame]
+            if not self.unread:
+                return await self.next(timeout)
+        event = self.unread.pop(0)
         self.seen.append(event)
         return event
 

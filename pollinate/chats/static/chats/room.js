@@ -146,6 +146,7 @@
 
   function handle(ev) {
     switch (ev.type) {
+      case "batch": ev.events.forEach(handle); break;
       case "hello":
         if (presenceEl) presenceEl.textContent = ev.presence;
         applyState(ev);
