@@ -31,6 +31,7 @@ typecheck: install
 
 pytest: install
 	scripts/install-system-packages
+	scripts/install-ralph
 	POLLINATE_TESTING=1 $(BIN)/python manage.py makemigrations --check --dry-run
 	POLLINATE_TESTING=1 $(BIN)/pytest -n 2 -q
 

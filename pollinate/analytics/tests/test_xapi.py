@@ -1,10 +1,9 @@
-"""xAPI delivery against a real LRS: Ralph (when installed) and a small conforming LRS in-test."""
+"""xAPI delivery against real LRSs: Ralph (from scripts/install-ralph) and a small one in-test."""
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import threading
@@ -164,24 +163,25 @@ def test_nothing_is_queued_when_no_lrs_is_configured(record, bob, settings):
 # ---------------------------------------------------------------------- Ralph, a real LRS
 
 
-def _ralph_bin() -> Path | None:
-    candidates = [
-        os.environ.get("RALPH_BIN", ""),
-        "var/ralph/bin/ralph",
-        "/tmp/ralphvenv/bin/ralph",  # noqa: S108 -- where a developer venv may live
-    ]
-    for candidate in candidates:
-        if candidate and Path(candidate).exists():
-            return Path(candidate)
-    found = shutil.which("ralph")
-    return Path(found) if found else None
+RALPH_MISSING = (
+    "The Ralph LRS is not installed at {path}. Run scripts/install-ralph (make pytest does), "
+    "or set RALPH_BIN to a ralph executable. This test needs a real LRS; it is never skipped."
+)
+
+
+def _ralph_bin() -> Path:
+    """The ralph executable: RALPH_BIN, else the venv that scripts/install-ralph creates."""
+    from django.conf import settings as django_settings
+
+    default = Path(django_settings.BASE_DIR) / "var" / "ralph" / "bin" / "ralph"
+    return Path(os.environ.get("RALPH_BIN") or default)
 
 
 @pytest.fixture
 def ralph(tmp_path: Path, settings: Any) -> Iterator[str]:
     binary = _ralph_bin()
-    if binary is None:
-        pytest.skip("Ralph is not installed: see docs/analytics.md (python -m venv var/ralph …)")
+    if not binary.is_file():
+        pytest.fail(RALPH_MISSING.format(path=binary), pytrace=False)
     python = binary.parent / "python"
     script = (
         "import bcrypt, json, sys; h = bcrypt.hashpw(b'lrs-secret', bcrypt.gensalt()).decode();"
