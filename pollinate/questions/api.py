@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Router
 from ninja.errors import HttpError
@@ -67,6 +68,22 @@ def _full(question: Question) -> QuestionOut:
     )
 
 
+class _LazyItems:
+    """What the paginator slices: only the requested window is read and converted, and the count
+    stops at ``LIST_COUNT_CAP`` (counting 300k questions on every call is a table scan)."""
+
+    def __init__(self, questions: QuerySet[Question] | selectors.RankedQuestions) -> None:
+        self.questions = questions
+
+    def __len__(self) -> int:
+        if isinstance(self.questions, QuerySet):
+            return int(self.questions[: selectors.LIST_COUNT_CAP].count())
+        return len(self.questions)
+
+    def __getitem__(self, window: slice) -> list[QuestionListItemOut]:
+        return [_item(question) for question in self.questions[window]]
+
+
 @router.get("/", response=list[QuestionListItemOut])
 @paginate(LimitOffsetPagination)
 def questions_list(
@@ -74,6 +91,7 @@ def questions_list(
 ) -> list[QuestionListItemOut]:
     """scope: all | site (unanswered at my site) | could (questions I could answer) | mine."""
     person = api_member(request)
+    questions: QuerySet[Question] | selectors.RankedQuestions
     if scope == "site":
         questions = selectors.question_list_unanswered_at_site(site=person.site)
     elif scope == "could":
@@ -82,7 +100,7 @@ def questions_list(
         questions = selectors.question_list_mine(person=person)
     else:
         questions = selectors.question_list(query=q[:100])
-    return [_item(question) for question in questions[:500]]
+    return _LazyItems(questions)  # type: ignore[return-value]
 
 
 @router.post("/", response={201: QuestionOut, 422: ErrorOut, 429: ErrorOut})

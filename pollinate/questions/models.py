@@ -75,6 +75,8 @@ class Question(models.Model):
         verbose_name = _("question")
         verbose_name_plural = _("questions")
         indexes = [
+            # The "All" tab: newest first without sorting the whole table.
+            models.Index(fields=["-created_at", "-id"], name="question_recent"),
             models.Index(fields=["status", "-created_at"], name="question_status_recent"),
             models.Index(fields=["site", "status", "-created_at"], name="question_site_status"),
             models.Index(fields=["author", "-created_at"], name="question_author_recent"),
@@ -114,7 +116,9 @@ class QuestionTopic(models.Model):
             models.UniqueConstraint(fields=["question", "topic"], name="question_topic_unique")
         ]
         indexes = [
-            models.Index(fields=["topic", "is_open", "-created_at"], name="qtopic_open_recent")
+            models.Index(fields=["topic", "is_open", "-created_at"], name="qtopic_open_recent"),
+            # Routing reads the newest questions of a topic, open or not.
+            models.Index(fields=["topic", "-created_at"], name="qtopic_recent"),
         ]
 
     def __str__(self) -> str:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
-from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, When
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils.functional import cached_property
 
 from pollinate.core.search import search_ids
 from pollinate.people.models import Person, Site, Skill, Topic
@@ -24,6 +27,18 @@ if TYPE_CHECKING:
     from pollinate.practices.models import Practice
 
 COULD_ANSWER_WINDOW = 200  # newest matching open questions considered per topic scan
+LIST_COUNT_CAP = 1_000  # list pages count at most this many rows (50 pages of 20)
+
+
+class CappedPaginator(Paginator):
+    """Counts at most ``LIST_COUNT_CAP`` rows: ``COUNT(*)`` over 300k questions is a table scan on
+    every list page, and nobody pages past the 50th; search and filters reach older questions."""
+
+    @cached_property
+    def count(self) -> int:
+        if isinstance(self.object_list, QuerySet):
+            return int(self.object_list[:LIST_COUNT_CAP].count())
+        return len(self.object_list)
 
 
 def _with_cards(questions: QuerySet[Question]) -> QuerySet[Question]:
@@ -32,13 +47,40 @@ def _with_cards(questions: QuerySet[Question]) -> QuerySet[Question]:
     )
 
 
+class RankedQuestions:
+    """Search results in relevance order, for the paginator: the ranking is a list of ids, and only
+    the page being shown is read (with its cards' related rows)."""
+
+    def __init__(self, ids: list[int]) -> None:
+        self.ids = ids
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @overload
+    def __getitem__(self, index: int, /) -> Question: ...
+    @overload
+    def __getitem__(self, index: slice, /) -> list[Question]: ...
+    def __getitem__(self, index: int | slice, /) -> Question | list[Question]:
+        if isinstance(index, int):
+            return self[index : index + 1][0]
+        ids = self.ids[index]
+        page = _with_cards(Question.objects.filter(pk__in=ids))
+        rows = {question.pk: question for question in page}
+        return [rows[pk] for pk in ids if pk in rows]
+
+    def __iter__(self) -> Iterator[Question]:
+        return iter(self[:])
+
+
 def question_list(
     *, query: str = "", topic: Topic | None = None, status: str = ""
-) -> QuerySet[Question]:
+) -> QuerySet[Question] | RankedQuestions:
     """All questions, newest first; with a query, the full-text matches, most relevant first.
 
     The search index ranks at most ``SEARCH_CANDIDATE_CAP`` of the newest matches, so a common
-    word costs the same as a rare one.
+    word costs the same as a rare one. Ranking happens in Python on ids: ordering SQL by a
+    ``CASE`` over hundreds of ids cost more to compile than the whole search.
     """
     questions = Question.objects.all()
     if topic is not None:
@@ -48,17 +90,10 @@ def question_list(
     if not query.strip():
         return _with_cards(questions.order_by("-created_at", "-id"))
     ranked = [object_id for object_id, _score in search_ids(QUESTION, query)]
-    if not ranked:
-        return _with_cards(questions.none())
-    position = Case(
-        *[When(pk=pk, then=index) for index, pk in enumerate(ranked)],
-        output_field=IntegerField(),
-    )
-    return _with_cards(
-        questions.filter(pk__in=ranked)
-        .annotate(search_rank=position)
-        .order_by("search_rank", "-id")
-    )
+    if ranked and (topic is not None or status):
+        kept = set(questions.filter(pk__in=ranked).values_list("pk", flat=True))
+        ranked = [pk for pk in ranked if pk in kept]
+    return RankedQuestions(ranked)
 
 
 def question_list_unanswered_at_site(*, site: Site) -> QuerySet[Question]:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -21,6 +21,7 @@ from pollinate.questions.forms import (
     QuestionForm,
 )
 from pollinate.questions.models import Question
+from pollinate.questions.selectors import CappedPaginator
 
 PAGE_SIZE = 20
 SCOPES = ("all", "site", "could", "mine")
@@ -34,6 +35,7 @@ def question_list(request: MemberRequest) -> HttpResponse:
         scope = "all"
     form = ListFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {"q": "", "topic": None}
+    questions: QuerySet[Question] | selectors.RankedQuestions
     if scope == "site":
         questions = selectors.question_list_unanswered_at_site(site=request.person.site)
     elif scope == "could":
@@ -42,8 +44,11 @@ def question_list(request: MemberRequest) -> HttpResponse:
         questions = selectors.question_list_mine(person=request.person)
     else:
         questions = selectors.question_list(query=data["q"], topic=data["topic"])
-    page = Paginator(questions, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"page": page, "scope": scope, "form": form, "query": f"scope={scope}"}
+    page = CappedPaginator(questions, PAGE_SIZE).get_page(request.GET.get("page"))
+    keep = request.GET.copy()
+    keep.pop("page", None)
+    keep["scope"] = scope
+    context = {"page": page, "scope": scope, "form": form, "query": keep.urlencode()}
     template = "questions/_partials/question_list.html" if request.htmx else "questions/list.html"
     return render(request, template, context)
 

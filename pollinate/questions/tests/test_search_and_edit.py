@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from pollinate.core import tasks
@@ -305,3 +306,19 @@ def test_the_api_refuses_to_close_with_a_practice_the_closer_cannot_see(
     assert response.status_code == 422
     question.refresh_from_db()
     assert question.status == QuestionStatus.OPEN
+
+
+def test_paging_through_search_results_keeps_the_search(as_client, bob) -> None:
+    for n in range(23):
+        cache.clear()  # the posting limit is not what this test is about
+        _ask(bob, f"Coolant question number {n} for the lathes")
+    first = as_client(bob).get("/questions/", {"q": "coolant"})
+    page = first.content.decode()
+    assert "q=coolant" in page and "page=2" in page
+    second = as_client(bob).get("/questions/", {"q": "coolant", "page": "2"})
+    assert len(second.context["page"].object_list) == 3
+
+
+def test_the_topic_filter_keeps_the_chosen_topic_selected(as_client, bob, welding) -> None:
+    page = as_client(bob).get("/questions/", {"topic": welding.pk}).content.decode()
+    assert f'<option value="{welding.pk}" selected>Welding</option>' in page
