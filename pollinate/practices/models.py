@@ -132,6 +132,8 @@ class Practice(models.Model):
         verbose_name = _("practice")
         verbose_name_plural = _("practices")
         indexes = [
+            # Feeds and the default list walk this in order and stop after one page.
+            models.Index(fields=["-last_activity_at", "-id"], name="practice_activity_idx"),
             models.Index(fields=["status", "-last_activity_at", "-id"]),
             models.Index(fields=["site", "status", "-last_activity_at"]),
             models.Index(fields=["owner", "status"]),
