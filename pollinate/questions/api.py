@@ -185,3 +185,47 @@ def questions_close(request: HttpRequest, question_id: int, payload: CloseIn) ->
         practice_id=payload.practice_id,
     )
     return _full(access_question(person, question_id))
+
+
+@router.put(
+    "/{question_id}", response={200: QuestionOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+)
+def questions_update(request: HttpRequest, question_id: int, payload: QuestionIn) -> QuestionOut:
+    """Edits one's own question (or, for a moderator, anyone's); the photo stays."""
+    person = api_member(request)
+    question = access_question(person, question_id, for_write=True)
+    services.question_update(
+        actor=person,
+        question=question,
+        title=payload.title,
+        body=payload.body,
+        language=payload.language,
+        topics=list(Topic.objects.filter(pk__in=payload.topic_ids, merged_into=None)),
+        equipment=payload.equipment,
+    )
+    return _full(access_question(person, question_id))
+
+
+@router.delete("/{question_id}", response={204: None, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
+def questions_delete(request: HttpRequest, question_id: int) -> tuple[int, None]:
+    """Deletes one's own question while nobody else answered it (a moderator: any question)."""
+    person = api_member(request)
+    services.question_delete(
+        actor=person, question=access_question(person, question_id, for_write=True)
+    )
+    return 204, None
+
+
+@router.put("/answers/{answer_id}", response={200: AnswerOut, 403: ErrorOut, 404: ErrorOut})
+def answers_update(request: HttpRequest, answer_id: int, payload: AnswerIn) -> AnswerOut:
+    person = api_member(request)
+    answer = access_answer(person, answer_id, for_write=True)
+    services.answer_update(actor=person, answer=answer, body=payload.body)
+    return _answer(access_answer(person, answer_id))
+
+
+@router.delete("/answers/{answer_id}", response={204: None, 403: ErrorOut, 404: ErrorOut})
+def answers_delete(request: HttpRequest, answer_id: int) -> tuple[int, None]:
+    person = api_member(request)
+    services.answer_delete(actor=person, answer=access_answer(person, answer_id, for_write=True))
+    return 204, None

@@ -322,3 +322,29 @@ def test_paging_through_search_results_keeps_the_search(as_client, bob) -> None:
 def test_the_topic_filter_keeps_the_chosen_topic_selected(as_client, bob, welding) -> None:
     page = as_client(bob).get("/questions/", {"topic": welding.pk}).content.decode()
     assert f'<option value="{welding.pk}" selected>Welding</option>' in page
+
+
+def test_the_api_edits_and_deletes_only_ones_own_posts(as_client, alice, charlie) -> None:
+    question = _ask(alice, "Why does the weld crack in winter?")
+    answer = services.answer_post(actor=charlie, question=question, body="Preheat the plate.")
+    edit = {"title": "Why does the MIG weld crack in winter?", "body": "Fronius."}
+    refused = as_client(charlie).put(
+        f"/api/questions/{question.pk}", edit, content_type="application/json"
+    )
+    assert refused.status_code == 403
+    edited = as_client(alice).put(
+        f"/api/questions/{question.pk}", edit, content_type="application/json"
+    )
+    assert edited.status_code == 200
+    assert edited.json()["title"] == "Why does the MIG weld crack in winter?"
+    blocked = as_client(alice).delete(f"/api/questions/{question.pk}")
+    assert blocked.status_code == 422  # charlie's answer keeps the question
+    assert as_client(alice).delete(f"/api/questions/answers/{answer.pk}").status_code == 403
+    changed = as_client(charlie).put(
+        f"/api/questions/answers/{answer.pk}", {"body": "Preheat to 80 °C."}, "application/json"
+    )
+    assert changed.json()["body"] == "Preheat to 80 °C."
+    assert as_client(charlie).delete(f"/api/questions/answers/{answer.pk}").status_code == 204
+    assert as_client(alice).delete(f"/api/questions/{question.pk}").status_code == 204
+    assert not Question.objects.filter(pk=question.pk).exists()
+    assert as_client(alice).get(f"/api/questions/{question.pk}").status_code == 404
