@@ -310,3 +310,21 @@ def test_administrators_see_failed_digests_with_the_servers_answer(
     send = DigestSend.objects.get(status=SendStatus.FAILED)
     detail = client.get(f"/admin/digests/digestsend/{send.pk}/change/")
     assert "451" in detail.content.decode()
+
+
+def test_the_weekly_job_fans_out_into_shards_that_together_reach_everyone_once(
+    smtp: SmtpInbox, site_a: Site, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    _period, when = _last_week()
+    people = _members(site_a, 7)
+    _follow_new_episode(people, when)
+    settings.DIGESTS_SHARDS = 3
+
+    with django_capture_on_commit_callbacks(execute=True):
+        task_enqueue("pollinate.digests.tasks.digests_weekly")
+
+    smtp.wait_for(7)
+    assert sorted(str(m["To"]) for m in smtp.messages) == sorted(p.user.email for p in people)
+    shard_runs = TaskRun.objects.filter(path="pollinate.digests.tasks.digests_send")
+    assert shard_runs.count() == 3
+    assert set(shard_runs.values_list("status", flat=True)) == {TaskStatus.SUCCEEDED}
