@@ -117,7 +117,8 @@ def route_question(*, question: Question, limit: int = ROUTE_LIMIT) -> list[Rout
     """The people a new question is offered to, best first; never the asker."""
     from pollinate.notifications.selectors import notification_routing_opt_outs
     from pollinate.people.models import Person, RoleName, Skill
-    from pollinate.questions.models import Answer, QuestionOffer, QuestionTopic
+    from pollinate.questions.models import Answer, QuestionOffer
+    from pollinate.questions.selectors import question_ids_newest_on_topics
 
     topic_ids = _question_topic_ids(question)
     if not topic_ids:
@@ -134,12 +135,7 @@ def route_question(*, question: Question, limit: int = ROUTE_LIMIT) -> list[Rout
     for person_id, topic_id, level in skill_rows:
         entry = signals.setdefault(person_id, CandidateSignals(person_id=person_id, site_id=0))
         entry.topic_levels[topic_id] = max(entry.topic_levels.get(topic_id, 0), level)
-    recent_questions = (
-        QuestionTopic.objects.filter(topic_id__in=topic_ids)
-        .exclude(question_id=question.pk)
-        .order_by("-created_at")
-        .values("question_id")[:300]
-    )
+    recent_questions = question_ids_newest_on_topics(topic_ids[:12], limit=300, exclude=question.pk)
     answer_rows = (
         Answer.objects.filter(question_id__in=recent_questions)
         .exclude(author_id=question.author_id)

@@ -73,25 +73,48 @@ class RankedQuestions:
         return iter(self[:])
 
 
+def question_ids_newest_on_topics(
+    topic_ids: list[int], *, limit: int, open_only: bool = False, exclude: int | None = None
+) -> list[int]:
+    """The newest ``limit`` question ids on any of the topics, one index walk per topic.
+
+    ``topic_id IN (...) ORDER BY created_at`` makes SQLite read and sort every row of those topics
+    (thousands each at 300k questions); one ``LIMIT`` query per topic reads at most ``limit`` rows
+    each from the ``(topic, [is_open,] -created_at)`` indexes, then the lists are merged here.
+    """
+    rows: list[tuple[object, int]] = []
+    for topic_id in topic_ids:
+        links = QuestionTopic.objects.filter(topic_id=topic_id)
+        if open_only:
+            links = links.filter(is_open=True)
+        if exclude is not None:
+            links = links.exclude(question_id=exclude)
+        rows += links.order_by("-created_at").values_list("created_at", "question_id")[:limit]
+    rows.sort(key=lambda row: (row[0], row[1]), reverse=True)
+    return list(dict.fromkeys(question_id for _created, question_id in rows))[:limit]
+
+
 def question_list(
-    *, query: str = "", topic: Topic | None = None, status: str = ""
+    *, query: str = "", topic: Topic | None = None
 ) -> QuerySet[Question] | RankedQuestions:
     """All questions, newest first; with a query, the full-text matches, most relevant first.
 
     The search index ranks at most ``SEARCH_CANDIDATE_CAP`` of the newest matches, so a common
     word costs the same as a rare one. Ranking happens in Python on ids: ordering SQL by a
-    ``CASE`` over hundreds of ids cost more to compile than the whole search.
+    ``CASE`` over hundreds of ids cost more to compile than the whole search. A topic filter walks
+    the topic's own index (the newest ``LIST_COUNT_CAP``) instead of joining and sorting.
     """
-    questions = Question.objects.all()
-    if topic is not None:
-        questions = questions.filter(topic_links__topic=topic)
-    if status:
-        questions = questions.filter(status=status)
     if not query.strip():
-        return _with_cards(questions.order_by("-created_at", "-id"))
+        if topic is None:
+            return _with_cards(Question.objects.order_by("-created_at", "-id"))
+        return RankedQuestions(question_ids_newest_on_topics([topic.pk], limit=LIST_COUNT_CAP))
     ranked = [object_id for object_id, _score in search_ids(QUESTION, query)]
-    if ranked and (topic is not None or status):
-        kept = set(questions.filter(pk__in=ranked).values_list("pk", flat=True))
+    if ranked and topic is not None:
+        # Looked up by question (at most the candidate cap), not by topic (thousands of rows).
+        links = QuestionTopic.objects.filter(question_id__in=ranked).values_list(
+            "question_id", "topic_id"
+        )
+        kept = {question_id for question_id, topic_id in links if topic_id == topic.pk}
         ranked = [pk for pk in ranked if pk in kept]
     return RankedQuestions(ranked)
 
@@ -108,26 +131,36 @@ def question_list_mine(*, person: Person) -> QuerySet[Question]:
     return _with_cards(Question.objects.filter(author=person).order_by("-created_at", "-id"))
 
 
-def question_list_could_answer(*, person: Person) -> QuerySet[Question]:
-    """Open questions offered to me, or about topics where I am proficient, newest first."""
+def question_list_could_answer(*, person: Person) -> RankedQuestions:
+    """Open questions offered to me, or about topics where I am proficient, newest first.
+
+    Candidate ids come from index walks that do not grow with the table (my newest offers, the
+    newest open questions per topic); they are then checked and ordered on their primary keys in
+    Python, because without planner statistics SQLite prefers the status index for
+    ``id IN (...) AND status = 'open'`` and reads every open question.
+    """
     topic_ids = list(
         Skill.objects.filter(person=person, level__gte=3).values_list("topic_id", flat=True)
     )
     ids: set[int] = set(
-        QuestionOffer.objects.filter(person=person).values_list("question_id", flat=True)[:200]
+        QuestionOffer.objects.filter(person=person)
+        .order_by("-created_at")
+        .values_list("question_id", flat=True)[:COULD_ANSWER_WINDOW]
     )
     if topic_ids:
-        # Walks the (topic, is_open, -created_at) index: cheap however many questions exist.
         ids.update(
-            QuestionTopic.objects.filter(topic_id__in=topic_ids, is_open=True)
-            .order_by("-created_at")
-            .values_list("question_id", flat=True)[:COULD_ANSWER_WINDOW]
+            question_ids_newest_on_topics(topic_ids[:12], limit=COULD_ANSWER_WINDOW, open_only=True)
         )
-    return _with_cards(
-        Question.objects.filter(pk__in=ids, status=QuestionStatus.OPEN)
-        .exclude(author=person)
-        .order_by("-created_at", "-id")
+    rows = Question.objects.filter(pk__in=ids).values_list(
+        "pk", "status", "author_id", "created_at"
     )
+    kept = [
+        (created_at, pk)
+        for pk, status, author_id, created_at in rows
+        if status == QuestionStatus.OPEN and author_id != person.pk
+    ]
+    kept.sort(reverse=True)
+    return RankedQuestions([pk for _created, pk in kept])
 
 
 def answer_list_for_question(*, question: Question) -> QuerySet[Answer]:

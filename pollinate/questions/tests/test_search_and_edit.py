@@ -348,3 +348,21 @@ def test_the_api_edits_and_deletes_only_ones_own_posts(as_client, alice, charlie
     assert as_client(alice).delete(f"/api/questions/{question.pk}").status_code == 204
     assert not Question.objects.filter(pk=question.pk).exists()
     assert as_client(alice).get(f"/api/questions/{question.pk}").status_code == 404
+
+
+def test_the_newest_questions_on_several_topics_are_merged_newest_first(alice, welding) -> None:
+    from pollinate.people.tests.factories import TopicFactory
+    from pollinate.questions.selectors import question_ids_newest_on_topics
+
+    painting = TopicFactory(name="Painting")
+    now = timezone.now()
+    made = []
+    for hours, topic, is_open in [(5, welding, True), (1, painting, True), (3, welding, False)]:
+        question = QuestionFactory(author=alice, created_at=now - timedelta(hours=hours))
+        question.topic_links.create(topic=topic, created_at=question.created_at, is_open=is_open)
+        made.append(question.pk)
+    topics = [welding.pk, painting.pk]
+    assert question_ids_newest_on_topics(topics, limit=10) == [made[1], made[2], made[0]]
+    assert question_ids_newest_on_topics(topics, limit=2) == [made[1], made[2]]
+    assert question_ids_newest_on_topics(topics, limit=10, open_only=True) == [made[1], made[0]]
+    assert question_ids_newest_on_topics(topics, limit=10, exclude=made[2]) == [made[1], made[0]]
