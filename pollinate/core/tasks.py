@@ -25,7 +25,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 from huey.api import Task, TaskWrapper
@@ -181,14 +181,17 @@ def _periodic_register(huey: Huey, periodic: Periodic) -> None:
 
 
 def task_recover(*, older_than: timedelta = timedelta(hours=1)) -> int:
-    """Hands queued runs the queue never heard of (a crash between commit and send) back to it."""
+    """Hands back to the queue the runs it lost: queued ones it never heard of (a crash between
+    commit and hand-over) and running ones whose worker died (killed mid-task). Tasks are
+    idempotent, so running one again is safe."""
     from pollinate.core.models import TaskRun, TaskStatus
 
     cutoff = timezone.now() - older_than
     stale = list(
-        TaskRun.objects.filter(status=TaskStatus.QUEUED, enqueued_at__lt=cutoff).values_list(
-            "pk", flat=True
-        )[:1000]
+        TaskRun.objects.filter(
+            Q(status=TaskStatus.QUEUED, enqueued_at__lt=cutoff)
+            | Q(status=TaskStatus.RUNNING, started_at__lt=cutoff)
+        ).values_list("pk", flat=True)[:1000]
     )
     for run_id in stale:
         _send(run_id)

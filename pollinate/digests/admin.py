@@ -1,9 +1,12 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from pollinate.digests.models import DigestPreference, DigestSend
+from pollinate.digests.models import DigestPreference, DigestSend, SendStatus
 
 
 @admin.register(DigestSend)
@@ -26,6 +29,19 @@ class DigestSendAdmin(admin.ModelAdmin):
         "last_error",
     ]
     list_select_related = ["person"]
+    actions = ["send_again"]
+
+    @admin.action(description=_("Send again with the next run (may duplicate if it had arrived)"))
+    def send_again(self, request: HttpRequest, queryset: QuerySet[DigestSend]) -> None:
+        count = queryset.filter(status__in=[SendStatus.SENDING, SendStatus.CLAIMED]).update(
+            status=SendStatus.FAILED, last_error="sent again by an administrator"
+        )
+        self.message_user(
+            request,
+            ngettext("%d digest will be sent again.", "%d digests will be sent again.", count)
+            % count,
+            messages.SUCCESS,
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -48,7 +48,10 @@ class DigestPreference(models.Model):
 
 
 class SendStatus(models.TextChoices):
-    CLAIMED = "claimed", _("being sent")
+    CLAIMED = "claimed", _("claimed, not yet handed to the mail server")
+    # Handed to the mail server: if a run dies here nobody knows whether it arrived, so it is
+    # never re-sent automatically (an administrator may choose "send again").
+    SENDING = "sending", _("handed to the mail server")
     SENT = "sent", _("sent")
     EMPTY = "empty", _("nothing to send")
     FAILED = "failed", _("failed, will retry")

@@ -20,7 +20,7 @@ import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -635,7 +635,7 @@ def _run_chunk(
             person_id__in=[p.pk for p in due], frequency=frequency, period_start=start
         )
         .filter(
-            Q(status__in=[SendStatus.SENT, SendStatus.EMPTY])
+            Q(status__in=[SendStatus.SENT, SendStatus.EMPTY, SendStatus.SENDING])
             | Q(status=SendStatus.CLAIMED, claimed_at__gte=lease_cutoff)
         )
         .values_list("person_id", flat=True)
@@ -730,7 +730,8 @@ def _send_claimed(
     """Sends claimed digests on a few SMTP connections at once; marks each as the server answers.
 
     Rendering and SMTP round trips overlap across threads; the database is only written from this
-    thread, right after each message was accepted (or refused).
+    thread: "sending" just before a message is handed over (at most one per connection at a time),
+    "sent" or "failed" right after the server answered.
     """
     workers = max(1, settings.DIGESTS_SMTP_CONNECTIONS)
     opened: list[Any] = []
@@ -754,17 +755,34 @@ def _send_claimed(
         report.sent += 1
 
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="digest-smtp")
-    futures = {pool.submit(_deliver, digest, opened): send_id for send_id, digest in claimed}
+    pending = iter(claimed)
+    in_flight: dict[Any, int] = {}
+
+    def hand_over_next() -> None:
+        item = next(pending, None)
+        if item is None:
+            return
+        send_id, digest = item
+        # Written before the message leaves: a run killed from here on leaves "sending", which
+        # is never re-sent automatically, so a kill cannot cause a duplicate.
+        DigestSend.objects.filter(pk=send_id).update(status=SendStatus.SENDING)
+        in_flight[pool.submit(_deliver, digest, opened)] = send_id
+
     try:
-        for future in as_completed(futures):
-            record(future, futures[future])
-            if after_send is not None:
-                after_send(report.sent)
+        for _ in range(workers):
+            hand_over_next()
+        while in_flight:
+            done, _waiting = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in done:
+                record(future, in_flight.pop(future))
+                if after_send is not None:
+                    after_send(report.sent)
+                hand_over_next()
     finally:
-        # Also when dying mid-chunk: stop handing out work, but record what the server already
-        # accepted, so only messages never handed over are left claimed.
+        # Also when dying mid-chunk: hand out nothing more, but record what the server already
+        # answered, so only messages never handed over are left claimed.
         pool.shutdown(wait=True, cancel_futures=True)
-        for future, send_id in futures.items():
+        for future, send_id in in_flight.items():
             if future not in recorded and future.done() and not future.cancelled():
                 record(future, send_id)
         for connection in opened:
