@@ -21,10 +21,14 @@ K = TypeVar("K", bound=Hashable)
 
 @dataclass(frozen=True)
 class Flow:
-    """One adoption seen as a movement of a practice from its origin site to an adopting site."""
+    """Adoptions seen as movements of practices from an origin site to an adopting site.
+
+    ``count`` lets a dashboard pass one flow per (origin, adopter) cell instead of one per adoption.
+    """
 
     origin: int
     adopter: int
+    count: int = 1
 
 
 def flow_matrix(flows: Iterable[Flow], sites: Sequence[int]) -> np.ndarray:
@@ -39,7 +43,7 @@ def flow_matrix(flows: Iterable[Flow], sites: Sequence[int]) -> np.ndarray:
         row, column = index.get(flow.origin), index.get(flow.adopter)
         if row is None or column is None or row == column:
             continue
-        matrix[row, column] += 1
+        matrix[row, column] += flow.count
     return matrix
 
 
@@ -53,9 +57,9 @@ def horizontality(flows: Iterable[Flow], central_sites: set[int]) -> float | Non
     for flow in flows:
         if flow.origin == flow.adopter:
             continue
-        total += 1
+        total += flow.count
         if flow.origin not in central_sites:
-            peer += 1
+            peer += flow.count
     return peer / total if total else None
 
 
@@ -64,7 +68,9 @@ def contribution_breadth(flows: Iterable[Flow], sites: Iterable[int]) -> float |
     site_set = set(sites)
     if not site_set:
         return None
-    contributors = {f.origin for f in flows if f.origin != f.adopter and f.origin in site_set}
+    contributors = {
+        f.origin for f in flows if f.origin != f.adopter and f.count > 0 and f.origin in site_set
+    }
     return len(contributors) / len(site_set)
 
 

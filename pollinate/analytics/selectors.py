@@ -161,7 +161,7 @@ def _flow_table(site_filter: int | None, k: int) -> tuple[Table, list[metrics.Fl
     groups: dict[tuple[int, int], tuple[int, float | None]] = {}
     for row in pairs:
         key = (row["other_site_id"], row["site_id"])
-        flows += [metrics.Flow(origin=key[0], adopter=key[1])] * row["n"]
+        flows.append(metrics.Flow(origin=key[0], adopter=key[1], count=row["n"]))
         groups[key] = (people.get(key, 0), row["n"])
     shown = metrics.suppress(groups, k)
     names = _site_names()
@@ -383,7 +383,7 @@ def _org_dashboard() -> Dashboard:
     central = {pk for pk, is_central in sites if is_central}
     by_origin: dict[int, int] = defaultdict(int)
     for flow in flows:
-        by_origin[flow.origin] += 1
+        by_origin[flow.origin] += flow.count
     ttfa = _time_to_adoption()
     questions = _questions()
     responsiveness = _responsiveness([q[:4] for q in questions])

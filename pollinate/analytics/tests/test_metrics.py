@@ -120,3 +120,41 @@ def test_median_lies_between_min_and_p90_and_p90_below_max(values: list[float]) 
     med, high = metrics.median(values), metrics.p90(values)
     assert med is not None and high is not None
     assert min(values) - 1e-6 <= med <= high + 1e-6 <= max(values) + 2e-6
+
+
+@given(st.lists(st.floats(min_value=0, max_value=1e6, allow_nan=False), min_size=1, max_size=40))
+def test_gini_equals_the_mean_absolute_difference_definition_and_stays_below_its_maximum(
+    values: list[float],
+) -> None:
+    result = metrics.gini(values)
+    assert result is not None
+    n, total = len(values), sum(values)
+    if total == 0:
+        assert result == 0.0
+        return
+    # Independent definition: G = ΣΣ|xi − xj| / (2 n² mean), computed on values scaled to max 1.
+    top = max(values)
+    scaled = [v / top for v in values]
+    expected = sum(abs(a - b) for a in scaled for b in scaled) / (2 * n * sum(scaled))
+    assert result == pytest.approx(expected, abs=1e-9)
+    assert result <= (n - 1) / n + 1e-9
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5), st.integers(0, 4)), max_size=30),
+    st.sets(st.integers(0, 5)),
+)
+def test_a_weighted_flow_counts_like_that_many_single_flows(
+    cells: list[tuple[int, int, int]], central: set[int]
+) -> None:
+    weighted = [Flow(a, b, n) for a, b, n in cells]
+    expanded = [Flow(a, b) for a, b, n in cells for _ in range(n)]
+    sites = list(range(6))
+    assert (
+        metrics.flow_matrix(weighted, sites).tolist()
+        == metrics.flow_matrix(expanded, sites).tolist()
+    )
+    assert metrics.horizontality(weighted, central) == metrics.horizontality(expanded, central)
+    assert metrics.contribution_breadth(weighted, sites) == metrics.contribution_breadth(
+        expanded, sites
+    )
