@@ -62,4 +62,14 @@ ENGINES: list[Engine] = [
         )
     ),
     Engine("digest_build_rate", "pollinate.digests.bench", "build_rate"),
+    # One child process with its own database (1M activities; 100k at XS/S), run once, read 4x.
+    *(
+        Engine(f"analytics_{field}", "pollinate.analytics.bench", "bench_analytics", field, unit)
+        for field, unit in (
+            ("dashboard_cold_p50_ms", "ms (organisation dashboard, cache empty, server time)"),
+            ("dashboard_warm_p50_ms", "ms (organisation dashboard, cached, server time)"),
+            ("rebuild_s", "s (full rollup rebuild from the spine)"),
+            ("write_overhead_percent", "% added to a practice adoption by the rollups"),
+        )
+    ),
 ]
