@@ -71,3 +71,29 @@ def test_a_question_with_a_photo_is_answered_across_sites_and_accepted(
     response = helper.goto(secret.get_absolute_url())
     assert response is not None
     assert response.status == 404
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_asker_finds_the_practice_that_answers_and_closes_with_it_on_a_phone(
+    phone, live_server, alice, charlie
+) -> None:
+    from pollinate.practices.search import practice_reindex
+    from pollinate.practices.tests.factories import PracticeFactory
+    from pollinate.questions.tests.factories import QuestionFactory
+
+    question = QuestionFactory(author=alice, title="Why do our welds crack on cold mornings?")
+    practice = PracticeFactory(owner=charlie, title="Preheat plates before winter welding")
+    practice_reindex(practice)
+    phone.set_default_timeout(10_000)
+    sign_in(phone, alice)
+    phone.goto(f"/questions/{question.pk}/close/")
+    phone.get_by_label("Answered by a practice").check()
+    # htmx swaps the results in while typing; the choice is a plain radio button.
+    phone.get_by_label("Find the practice that answers it").press_sequentially("preheat")
+    choice = phone.get_by_label("Preheat plates before winter welding")
+    choice.check()
+    phone.get_by_role("button", name="Close the question").click()
+    phone.wait_for_url(f"**/questions/{question.pk}/")
+    link = phone.get_by_role("link", name="Preheat plates before winter welding")
+    assert link.get_attribute("href") == practice.get_absolute_url()
