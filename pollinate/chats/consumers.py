@@ -57,6 +57,9 @@ class RoomRelay:
         self.task: asyncio.Task[None] | None = None
         self.lock = asyncio.Lock()
         self.presence_pending = False
+        self.watcher: asyncio.Task[None] | None = None
+        # Highest message number this relay has handed out (or found stored when it started).
+        self.seen_seq = 0
 
     async def join(self, consumer: ChatConsumer) -> None:
         async with self.lock:
@@ -66,6 +69,9 @@ class RoomRelay:
                 self.channel = await layer.new_channel(prefix="room.")
                 await layer.group_add(self.group, self.channel)
                 self.task = asyncio.get_running_loop().create_task(self._pump(layer))
+                # Read after subscribing: anything stored later arrives by the layer or the watcher.
+                self.seen_seq = await database_sync_to_async(_last_seq)(self.chat_id)
+                self.watcher = asyncio.get_running_loop().create_task(self._watch())
         self.presence_changed(consumer)
 
     async def leave(self, consumer: ChatConsumer) -> None:
@@ -74,6 +80,9 @@ class RoomRelay:
             if not self.members and self.task is not None:
                 self.task.cancel()
                 self.task = None
+                if self.watcher is not None:
+                    self.watcher.cancel()
+                    self.watcher = None
                 await consumer.channel_layer.group_discard(self.group, self.channel)
                 _relays.pop(self.chat_id, None)
                 return
@@ -81,9 +90,36 @@ class RoomRelay:
 
     async def _pump(self, layer: Any) -> None:
         while True:
-            message = await layer.receive(self.channel)
-            for consumer in list(self.members):
-                consumer.enqueue(message)
+            self.fan_out(await layer.receive(self.channel))
+
+    def fan_out(self, message: dict[str, Any]) -> None:
+        if message.get("kind") == "message":
+            self.seen_seq = max(self.seen_seq, int(message.get("seq") or 0))
+        for consumer in list(self.members):
+            consumer.enqueue(message)
+
+    async def _watch(self) -> None:
+        """Every few seconds, one cheap look at the room's last number in the database.
+
+        Messages stored by another process (a page or API call served by gunicorn while the
+        channel layer is in-process, or a broadcast that failed) reach live sockets this way
+        within WATCH_INTERVAL; sockets drop anything they already have, by number.
+        """
+        while True:
+            await asyncio.sleep(WATCH_INTERVAL)
+            try:
+                last = await database_sync_to_async(_last_seq)(self.chat_id)
+                if last <= self.seen_seq:
+                    continue
+                missed = await database_sync_to_async(_messages_after)(self.chat_id, self.seen_seq)
+            except Exception:
+                logger.exception("watching chat %s failed", self.chat_id)
+                continue
+            for event in missed:
+                text = json.dumps(event, ensure_ascii=False)
+                self.fan_out(
+                    {"type": "room.event", "text": text, "seq": event["seq"], "kind": "message"}
+                )
 
     def presence_changed(self, consumer: ChatConsumer) -> None:
         # Joins and leaves are coalesced: one presence event per room per second at most, not
@@ -105,6 +141,16 @@ class RoomRelay:
 
 
 _relays: dict[int, RoomRelay] = {}
+WATCH_INTERVAL = 2.0
+
+
+def _last_seq(chat_id: int) -> int:
+    return int(Chat.objects.filter(pk=chat_id).values_list("last_seq", flat=True).first() or 0)
+
+
+def _messages_after(chat_id: int, after: int) -> list[dict[str, Any]]:
+    chat = Chat(pk=chat_id)
+    return [message_event(m) for m in chat_messages_after(chat=chat, after=after)]
 
 
 class ChatConsumer(AsyncWebsocketConsumer):

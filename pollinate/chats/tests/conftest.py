@@ -67,6 +67,11 @@ def realtime(transactional_db: None) -> Iterator[RealtimeServer]:
     original = connections._connections
     connections._connections = types.SimpleNamespace(default=connection)  # type: ignore[assignment]
     from pollinate.asgi import application
+    from pollinate.chats import consumers
+
+    # Each test gets a fresh database whose ids start again at 1; rooms left over from the
+    # previous test's server (stopped without closing every socket) must not answer for them.
+    consumers._relays.clear()
 
     config = uvicorn.Config(
         application,

@@ -211,3 +211,22 @@ def test_an_unknown_chat_closes_the_socket(
 
 def test_websockets_module_is_the_real_client() -> None:
     assert websockets.__name__ == "websockets"
+
+
+def test_a_message_stored_by_another_process_reaches_live_sockets(
+    realtime: RealtimeServer, live_chat: Chat, charlie: Person, bob: Person
+) -> None:
+    """With the in-process layer, gunicorn's broadcasts never reach the realtime process."""
+
+    def store_without_broadcast() -> None:
+        Chat.objects.filter(pk=live_chat.pk).update(last_seq=1)
+        ChatMessage.objects.create(chat=live_chat, seq=1, author=bob, body="sent from a form")
+
+    async def scenario() -> dict:
+        guest = await open_socket(realtime, live_chat, charlie)
+        await guest.until("hello")
+        await asyncio.to_thread(store_without_broadcast)
+        return await guest.until("message", timeout=8)
+
+    event = run(scenario())
+    assert event["seq"] == 1 and event["body"] == "sent from a form"  # type: ignore[index]
