@@ -67,7 +67,9 @@ def _chat_kwargs(form: ChatForm) -> dict[str, object]:
 @member_required
 def chat_create_view(request: MemberRequest) -> HttpResponse:
     with timezone.override(request.person.time_zone):
-        form = ChatForm(request.POST or None, initial={"language": request.person.languages[:1]})
+        form = ChatForm(
+            request.POST or None, initial={"language": (request.person.languages or ["en"])[0]}
+        )
         if request.method == "POST" and form.is_valid():
             chat = services.chat_create(actor=request.person, **_chat_kwargs(form))  # type: ignore[arg-type]
             messages.success(request, _("Your chat is scheduled."))
