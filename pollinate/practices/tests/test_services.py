@@ -196,3 +196,18 @@ def test_superseding_points_readers_to_the_successor(practice: Practice, alice: 
     assert practice.superseded_by == newer
     with pytest.raises(ValidationError):
         services.practice_supersede(actor=alice, practice=newer, successor=newer)
+
+
+def test_sites_like_mine_are_those_that_adopted_the_same_practices(
+    practice: Practice, charlie: Person
+) -> None:
+    from pollinate.practices.selectors import similar_sites
+
+    twin = PersonFactory(site=SiteFactory(name="Twin", code="twin", country="JP"))
+    stranger = SiteFactory(name="Stranger", code="stranger", country="BR")
+    for person in (charlie, twin):
+        services.adoption_record(
+            actor=person, practice=practice, status="adopted", outcome=Outcome(positive=True)
+        )
+    assert twin.site.pk in similar_sites(site=charlie.site)
+    assert stranger.pk not in similar_sites(site=charlie.site)
