@@ -164,21 +164,33 @@ def window_build(start: datetime, end: datetime, *, cap: int = 2000) -> Window:
     Practice = _model("practices", "Practice")
     Adoption = _model("practices", "Adoption")
     if Practice is not None:
-        rows = list(
+        new_rows = list(
             Practice.objects.filter(
                 shared_at__gte=start, shared_at__lt=end, status__in=("shared", "verified")
             ).order_by("-shared_at")[:cap]
         )
-        topics = _topic_map(Practice.topics.through, "practice_id", [p.pk for p in rows])
-        adoption_counts: dict[int, int] = defaultdict(int)
+        # Rising: older practices that other sites took up during the period.
+        rising: dict[int, int] = defaultdict(int)
         if Adoption is not None:
             for practice_id in Adoption.objects.filter(
-                practice_id__in=[p.pk for p in rows]
-            ).values_list("practice_id", flat=True):
-                adoption_counts[practice_id] += 1
+                created_at__gte=start, created_at__lt=end
+            ).values_list("practice_id", flat=True)[: cap * 5]:
+                rising[practice_id] += 1
+        new_ids = {p.pk for p in new_rows}
+        rising_rows = list(
+            Practice.objects.filter(
+                pk__in=[pid for pid in rising if pid not in new_ids],
+                status__in=("shared", "verified"),
+            )[:cap]
+        )
+        rows = new_rows + rising_rows
+        topics = _topic_map(Practice.topics.through, "practice_id", [p.pk for p in rows])
         for p in rows:
-            count = adoption_counts[p.pk]
-            detail = _("adopted at %(n)d other sites") % {"n": count} if count else ""
+            count = rising[p.pk]
+            if p.pk in new_ids:
+                detail = _("new") if not count else _("new, adopted at %(n)d sites") % {"n": count}
+            else:
+                detail = _("rising: adopted at %(n)d sites this period") % {"n": count}
             window.practices.append(
                 _Practice(
                     entry=Entry(p.title, _url(p), detail),

@@ -328,3 +328,29 @@ def test_the_weekly_job_fans_out_into_shards_that_together_reach_everyone_once(
     shard_runs = TaskRun.objects.filter(path="pollinate.digests.tasks.digests_send")
     assert shard_runs.count() == 3
     assert set(shard_runs.values_list("status", flat=True)) == {TaskStatus.SUCCEEDED}
+
+
+def test_an_older_practice_adopted_by_other_sites_this_week_is_rising(
+    smtp: SmtpInbox, site_a: Site, site_b: Site
+) -> None:
+    from pollinate.people.tests.factories import SiteFactory, TopicFactory
+    from pollinate.practices.models import Follow
+    from pollinate.practices.tests.factories import AdoptionFactory, PracticeFactory
+
+    period, when = _last_week()
+    topic = TopicFactory(name="Changeover")
+    [follower] = _members(site_a, 1)
+    Follow.objects.create(person=follower, topic=topic)
+    old = PracticeFactory(
+        title="Die cart", owner=PersonFactory(site=site_b), shared_at=when - timedelta(days=90)
+    )
+    old.topics.add(topic)
+    for site in (site_a, SiteFactory()):
+        AdoptionFactory(practice=old, site=site, created_at=when, updated_at=when)
+
+    digest_run(period_start=period)
+
+    smtp.wait_for(1)
+    [message] = smtp.to(follower.user.email)
+    text = message.get_body(("plain",)).get_content()
+    assert "Die cart (rising: adopted at 2 sites this period)" in text
