@@ -25,6 +25,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("chats", _("Live chats"), "chats:list"),
     NavItem("collections", _("Collections"), "curation:list"),
     NavItem("people", _("People"), "people:directory"),
+    NavItem("analytics", _("Analytics"), "analytics:org"),
 )
 
 
