@@ -616,3 +616,91 @@ def my_figures(person_id: int) -> list[Figure]:
         Figure(_("Times I confirmed a coach helped me"), counts.get("coaching.helped", 0)),
         Figure(_("Reflections I wrote"), counts.get("reflection.written", 0)),
     ]
+
+
+# ------------------------------------------------------------------------------ one practice
+
+
+@dataclass
+class ProvenanceNode:
+    practice_id: int
+    title: str
+    site: str
+    depth: int
+    current: bool
+
+
+@dataclass
+class PracticeSpread:
+    """How far one practice travelled: sites, countries, speed, adaptations, outcomes, lineage."""
+
+    origin: str
+    sites_reached: int
+    countries_reached: int
+    hours_to_first_adoption: float | None
+    adaptation_share: float | None
+    positive_share: float | None
+    adopters: list[tuple[str, str, str]]
+    tree: list[ProvenanceNode]
+
+
+def practice_spread(practice: Any) -> PracticeSpread:
+    """Site-level facts only (a site's relation to a practice is already public on its page)."""
+    facts = list(
+        AdoptionFact.objects.filter(practice_id=practice.pk, adopted_at__isnull=False).order_by(
+            "adopted_at"
+        )
+    )
+    sites = Site.objects.in_bulk({f.site_id for f in facts})
+    fact = PracticeFact.objects.filter(practice_id=practice.pk).first()
+    hours = None
+    if fact and fact.shared_at and fact.first_adopted_elsewhere_at:
+        hours = metrics.durations_hours([(fact.shared_at, fact.first_adopted_elsewhere_at)])
+    return PracticeSpread(
+        origin=f"{practice.site.name} ({practice.site.country_name})",
+        sites_reached=len(sites),
+        countries_reached=len({s.country for s in sites.values()}),
+        hours_to_first_adoption=metrics.rounded(hours[0], 1) if hours else None,
+        adaptation_share=_percent(metrics.share(sum(f.adapted for f in facts), len(facts))),
+        positive_share=_percent(metrics.share(sum(1 for f in facts if f.positive), len(facts))),
+        adopters=[
+            (
+                sites[f.site_id].name if f.site_id in sites else "?",
+                sites[f.site_id].country_name if f.site_id in sites else "",
+                f.status,
+            )
+            for f in facts
+        ],
+        tree=provenance_tree(practice),
+    )
+
+
+def provenance_tree(practice: Any, *, limit: int = 200) -> list[ProvenanceNode]:
+    """The lineage as a depth-first list: the root original, then its shared adaptations."""
+    model = type(practice)
+    live = ("shared", "verified", "superseded")
+    root, seen = practice, {practice.pk}
+    while root.adapted_from_id and root.adapted_from_id not in seen:
+        parent = model.objects.select_related("site").filter(pk=root.adapted_from_id).first()
+        if parent is None or parent.status not in live:
+            break
+        seen.add(parent.pk)
+        root = parent
+    nodes: list[ProvenanceNode] = []
+    stack = [(root, 0)]
+    visited: set[int] = set()
+    while stack and len(nodes) < limit:
+        node, depth = stack.pop()
+        if node.pk in visited:
+            continue
+        visited.add(node.pk)
+        nodes.append(
+            ProvenanceNode(node.pk, node.title, node.site.name, depth, node.pk == practice.pk)
+        )
+        children = (
+            model.objects.select_related("site")
+            .filter(adapted_from_id=node.pk, status__in=live)
+            .order_by("-pk")
+        )
+        stack += [(child, depth + 1) for child in children]
+    return nodes

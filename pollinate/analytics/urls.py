@@ -14,4 +14,5 @@ urlpatterns = [
     path("topics/<int:topic_id>/", views.topic, name="topic"),
     path("topics/<int:topic_id>/<slug:key>.csv", views.topic_csv, name="topic_csv"),
     path("me/", views.me, name="me"),
+    path("practices/<int:practice_id>/", views.practice, name="practice"),
 ]

@@ -133,3 +133,13 @@ def site_csv(request: MemberRequest, code: str, key: str) -> HttpResponse:
 def topic_csv(request: MemberRequest, topic_id: int, key: str) -> HttpResponse:
     topic = access_topic_dashboard(request.person, topic_id)
     return _csv(selectors.topic_dashboard(topic), key, f"topic-{topic.pk}")
+
+
+@require_GET
+@member_required
+def practice(request: MemberRequest, practice_id: int) -> HttpResponse:
+    from pollinate.practices.access import access_practice
+
+    item = access_practice(request.person, practice_id)
+    spread = selectors.practice_spread(item)
+    return render(request, "analytics/practice.html", {"practice": item, "spread": spread})
