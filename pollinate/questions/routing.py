@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from pollinate.questions.models import Question
 
 ROUTE_LIMIT = 5
+PRE_CANDIDATES = 150  # people scored in full per question, out of every signal gathered
 
 
 @dataclass
@@ -105,29 +106,33 @@ def rank_candidates(
     return ranked[:limit]
 
 
-def _question_topic_ids(question: Question) -> list[int]:
+def _question_topic_ids(question: Question) -> tuple[list[int], list[int]]:
+    """The question's own topics, and those plus their child topics."""
     from pollinate.people.models import Topic
 
     direct = list(question.topic_links.values_list("topic_id", flat=True))
     children = list(Topic.objects.filter(parent_id__in=direct).values_list("pk", flat=True))
-    return direct + children
+    return direct, direct + children
 
 
 def route_question(*, question: Question, limit: int = ROUTE_LIMIT) -> list[RoutedCandidate]:
     """The people a new question is offered to, best first; never the asker."""
     from pollinate.notifications.selectors import notification_routing_opt_outs
-    from pollinate.people.models import Person, RoleName, Skill
+    from pollinate.people.models import Person, Role, RoleName, Skill
     from pollinate.questions.models import Answer, QuestionOffer
     from pollinate.questions.selectors import question_ids_newest_on_topics
 
-    topic_ids = _question_topic_ids(question)
+    direct_ids, topic_ids = _question_topic_ids(question)
     if not topic_ids:
         return []
     signals: dict[int, CandidateSignals] = {}
     # Proficient people, and coaches with any level in the topic.
+    # No joins here: with person, user and roles joined, SQLite looked up three rows for every
+    # skill of the topics (thousands at 20k members). Inactive people are dropped further down.
+    coach_ids = Role.objects.filter(role=RoleName.COACH).values("person_id")
     skill_rows = (
-        Skill.objects.filter(topic_id__in=topic_ids, person__user__is_active=True)
-        .filter(Q(level__gte=3) | Q(person__roles__role=RoleName.COACH))
+        Skill.objects.filter(topic_id__in=topic_ids)
+        .filter(Q(level__gte=3) | Q(person_id__in=coach_ids))
         .exclude(person_id=question.author_id)
         .values_list("person_id", "topic_id", "level")
         .order_by("-level")[:400]
@@ -135,7 +140,9 @@ def route_question(*, question: Question, limit: int = ROUTE_LIMIT) -> list[Rout
     for person_id, topic_id, level in skill_rows:
         entry = signals.setdefault(person_id, CandidateSignals(person_id=person_id, site_id=0))
         entry.topic_levels[topic_id] = max(entry.topic_levels.get(topic_id, 0), level)
-    recent_questions = question_ids_newest_on_topics(topic_ids[:12], limit=300, exclude=question.pk)
+    # Past answerers on the question's own topics (children would multiply the scan, and skills
+    # already cover them).
+    recent_questions = question_ids_newest_on_topics(direct_ids, limit=300, exclude=question.pk)
     answer_rows = (
         Answer.objects.filter(question_id__in=recent_questions)
         .exclude(author_id=question.author_id)
@@ -150,7 +157,15 @@ def route_question(*, question: Question, limit: int = ROUTE_LIMIT) -> list[Rout
         entry.answered_similar, entry.accepted_similar = row["n"], row["accepted"]
     if not signals:
         return []
-    ids = list(signals)
+
+    # The scorer and the per-person lookups below cost per candidate: keep the strongest few
+    # (level, or "practising" for past answerers, plus the same history bonus as the ranking).
+    def strength(entry: CandidateSignals) -> float:
+        level = max(entry.topic_levels.values(), default=2 if entry.answered_similar else 0)
+        bonus = min(entry.answered_similar, 6) * 0.5 + min(entry.accepted_similar, 3) * 1.0
+        return level + bonus
+
+    ids = sorted(signals, key=lambda pk: (-strength(signals[pk]), pk))[:PRE_CANDIDATES]
     opted_out = notification_routing_opt_outs(person_ids=ids)
     people = Person.objects.filter(pk__in=ids, user__is_active=True).values_list(
         "pk", "site_id", "languages"
