@@ -314,7 +314,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         client_id = str(data.get("client_id", ""))[:64]
         try:
-            reply = await database_sync_to_async(self._act)(kind, data)
+            reply, broadcasts = await database_sync_to_async(self._act_collecting)(kind, data)
+            for group, message in broadcasts:
+                await self.channel_layer.group_send(group, message)
         except services.ChatError as exc:
             reply = {
                 "type": "failed",
@@ -332,6 +334,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
             }
         if reply:
             await self.send(text_data=json.dumps(reply, ensure_ascii=False))
+
+    def _act_collecting(
+        self, kind: str, data: dict[str, Any]
+    ) -> tuple[dict[str, Any] | None, list[tuple[str, dict[str, Any]]]]:
+        with services.broadcasts_collected() as broadcasts:
+            reply = self._act(kind, data)
+        return reply, broadcasts
 
     def _act(self, kind: str, data: dict[str, Any]) -> dict[str, Any] | None:
         chat = Chat.objects.select_related("site").get(pk=self.chat.pk)

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -59,6 +62,25 @@ def _max_length() -> int:
 # --- broadcasting ----------------------------------------------------------------------------
 
 
+_collector = threading.local()
+
+
+@contextmanager
+def broadcasts_collected() -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    """Collects the broadcasts committed inside the block instead of sending them.
+
+    The websocket consumer runs services in Django's database thread; sending from there would
+    block that thread until the busy event loop got round to it, holding up every other write.
+    The consumer sends the collected broadcasts itself, from the event loop, after the call.
+    """
+    bucket: list[tuple[str, dict[str, Any]]] = []
+    _collector.bucket = bucket
+    try:
+        yield bucket
+    finally:
+        _collector.bucket = None
+
+
 def chat_broadcast(*, chat_id: int, event: dict[str, Any]) -> None:
     """Sends one event to everyone in the room, after the current transaction commits.
 
@@ -73,6 +95,10 @@ def chat_broadcast(*, chat_id: int, event: dict[str, Any]) -> None:
     }
 
     def send() -> None:
+        bucket = getattr(_collector, "bucket", None)
+        if bucket is not None:
+            bucket.append((f"chat.{chat_id}", message))
+            return
         layer = get_channel_layer()
         if layer is None:
             return
