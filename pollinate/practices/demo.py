@@ -15,6 +15,8 @@ from datetime import timedelta
 from itertools import accumulate
 from typing import Any
 
+from django.db import connection
+
 from pollinate.activity.models import Activity
 from pollinate.core.search import search_index_many, search_rebuild
 from pollinate.people.models import Site
@@ -321,19 +323,27 @@ def populate(*, org: Any, rng: random.Random) -> None:
         practice.verified_site_count = positive_sites[practice.pk]
         if practice.status == PracticeStatus.SHARED and practice.verified_site_count >= threshold:
             practice.status = PracticeStatus.VERIFIED
-    Practice.objects.bulk_update(
-        every,
-        [
-            "adoption_count",
-            "verified_site_count",
-            "helpful_count",
-            "learned_count",
-            "comment_count",
-            "status",
-            "last_activity_at",
-        ],
-        batch_size=BATCH,
-    )
+    # One prepared UPDATE per row: Django's bulk_update builds a CASE per field per row, which
+    # takes minutes for 200k practices.
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            "UPDATE practices_practice SET adoption_count = %s, verified_site_count = %s,"
+            " helpful_count = %s, learned_count = %s, comment_count = %s, status = %s,"
+            " last_activity_at = %s WHERE id = %s",
+            [
+                (
+                    p.adoption_count,
+                    p.verified_site_count,
+                    p.helpful_count,
+                    p.learned_count,
+                    p.comment_count,
+                    p.status,
+                    connection.ops.adapt_datetimefield_value(p.last_activity_at),
+                    p.pk,
+                )
+                for p in every
+            ],
+        )
 
     # The spine: who shared and who adopted what (feeds, digests and analytics read these).
     activities = [

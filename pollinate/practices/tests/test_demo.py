@@ -39,3 +39,15 @@ def test_demo_practices_spread_unevenly_and_stay_consistent() -> None:
     title = Practice.objects.filter(status=PracticeStatus.SHARED).first()
     assert title is not None
     assert title.pk in {i for i, _s in search_ids("practice", title.title, limit=1000)}
+
+
+@pytest.mark.django_db
+def test_demo_activity_dates_are_stored_like_any_other_date() -> None:
+    org = org_generate(
+        sites=3, members=20, seed=3, populate=False, scale={"practices": 20, "adoptions": 30}
+    )
+    populate(org=org, rng=org.rng_for("practices"))
+    latest = Practice.objects.order_by("-last_activity_at").first()
+    assert latest is not None
+    assert latest.last_activity_at == max(p.last_activity_at for p in Practice.objects.all())
+    assert latest.last_activity_at.tzinfo is not None
