@@ -273,7 +273,7 @@ async def _run(
             c.seqs, c.delays = [], []
         t1 = time.monotonic()
         await asyncio.gather(*(c.connect(url, after=last_seen[c.index]) for c in away))
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline and any(len(c.seqs) < missed for c in away):
             await asyncio.sleep(0.05)
         catch_up = time.monotonic() - t1
