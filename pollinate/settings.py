@@ -287,6 +287,8 @@ PRIVACY_MIN_GROUP = env_int("PRIVACY_MIN_GROUP", 5, minimum=1)
 # Analytics (docs/analytics.md): an administrator may turn on named recognition; xAPI goes to an LRS.
 ANALYTICS_NAMED_RECOGNITION = env_bool("ANALYTICS_NAMED_RECOGNITION", False)
 ANALYTICS_CACHE_SECONDS = env_int("ANALYTICS_CACHE_SECONDS", 300, minimum=0)
+# Seconds a write waits before its activity is folded into the rollups (0: right after commit).
+ANALYTICS_FOLD_DELAY = env_int("ANALYTICS_FOLD_DELAY", 0 if TESTING else 5, minimum=0)
 XAPI_ENDPOINT = env_str("XAPI_ENDPOINT", "").rstrip("/")
 XAPI_USERNAME = env_str("XAPI_USERNAME", "")
 XAPI_PASSWORD = env_str("XAPI_PASSWORD", "")

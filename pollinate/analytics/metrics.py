@@ -201,3 +201,44 @@ def rounded(value: float | None, digits: int = 1) -> float | None:
     if value is None or math.isnan(value):
         return None
     return round(value, digits)
+
+
+# Log-spaced duration buckets: 12 per decade (each ~21 % wide) above one minute; bucket 0 holds
+# everything under a minute. A year spans ~70 buckets, so a distribution is a few dozen rows.
+BUCKETS_PER_DECADE = 12
+BUCKET_FLOOR_MS = 60_000
+
+
+def duration_bucket(ms: int) -> int:
+    """The histogram bucket of a duration in milliseconds (non-negative)."""
+    if ms < BUCKET_FLOOR_MS:
+        return 0
+    return math.floor(math.log10(ms / BUCKET_FLOOR_MS) * BUCKETS_PER_DECADE) + 1
+
+
+def weighted_quantile(points: Iterable[tuple[float, int]], q: float) -> float | None:
+    """``quantile`` of the multiset where each ``(value, count)`` repeats ``value`` ``count`` times.
+
+    Same linear interpolation as ``numpy.quantile`` on the expanded values, without expanding.
+    """
+    if not 0 <= q <= 1:
+        raise ValueError("q must be between 0 and 1")
+    ordered = sorted((value, count) for value, count in points if count > 0)
+    total = sum(count for _value, count in ordered)
+    if total == 0:
+        return None
+    position = (total - 1) * q
+    low = math.floor(position)
+
+    def at(index: int) -> float:
+        seen = 0
+        for value, count in ordered:
+            seen += count
+            if index < seen:
+                return value
+        return ordered[-1][0]
+
+    below = at(low)
+    if position == low:
+        return below
+    return below + (position - low) * (at(low + 1) - below)

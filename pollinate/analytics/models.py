@@ -88,6 +88,125 @@ class Participant(models.Model):
         return f"{self.kind} site={self.site_id} person={self.person_id}"
 
 
+# ``-1`` in a site dimension of the all-time rollups below means "every site" (0 stays "none").
+ALL = -1
+# ``Participant.kind`` of the rows that count a person once whatever they did.
+ANY_KIND = "*"
+
+
+class Tally(models.Model):
+    """An all-time counter per kind, site, other site and topic; ``ALL`` (-1) sums a dimension.
+
+    Dashboards read these few thousand rows instead of summing years of ``DailyCount``. Besides the
+    ``Kind`` counters it holds the states dashboards need as shares (first answers, matches across
+    sites, adoptions whose latest outcome is positive, which may go down again).
+    """
+
+    kind = models.CharField(max_length=24)
+    site_id = models.BigIntegerField(default=0)
+    other_site_id = models.BigIntegerField(default=0)
+    topic_id = models.BigIntegerField(default=0)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("tally")
+        verbose_name_plural = _("tallies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "site_id", "other_site_id", "topic_id"], name="analytics_tally_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} site={self.site_id} other={self.other_site_id}: {self.count}"
+
+
+class GroupSize(models.Model):
+    """Distinct people behind a ``Participant`` group: the privacy threshold reads it."""
+
+    kind = models.CharField(max_length=24)
+    site_id = models.BigIntegerField(default=0)
+    other_site_id = models.BigIntegerField(default=0)
+    topic_id = models.BigIntegerField(default=0)
+    people = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("group size")
+        verbose_name_plural = _("group sizes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "site_id", "other_site_id", "topic_id"],
+                name="analytics_groupsize_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} site={self.site_id} topic={self.topic_id}: {self.people} people"
+
+
+class DurationBucket(models.Model):
+    """A log-spaced histogram bucket of durations (hours to a first answer, to a coach…).
+
+    Additive like a counter; ``total_ms`` makes a bucket's representative the mean of its members,
+    exact whenever a bucket holds one distinct value.
+    """
+
+    kind = models.CharField(max_length=24)
+    site_id = models.BigIntegerField(default=0)
+    topic_id = models.BigIntegerField(default=0)
+    bucket = models.IntegerField()
+    count = models.BigIntegerField(default=0)
+    total_ms = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("duration bucket")
+        verbose_name_plural = _("duration buckets")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "site_id", "topic_id", "bucket"], name="analytics_duration_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} site={self.site_id} bucket={self.bucket}: {self.count}"
+
+
+class WeeklyCount(models.Model):
+    """Adoptions per week (Monday), per adopting site and topic, with ``ALL`` sums: the curves."""
+
+    week = models.DateField()
+    site_id = models.BigIntegerField(default=0)
+    topic_id = models.BigIntegerField(default=0)
+    kind = models.CharField(max_length=24)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("weekly count")
+        verbose_name_plural = _("weekly counts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "site_id", "topic_id", "week"], name="analytics_weekly_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.week} {self.kind} site={self.site_id}: {self.count}"
+
+
+class FoldCursor(models.Model):
+    """The last activity folded into the rollups (one row): the fold resumes after it."""
+
+    last_activity_id = models.BigIntegerField(default=0)
+    folded_at = models.DateTimeField(null=True)
+
+    class Meta:
+        verbose_name = _("fold cursor")
+        verbose_name_plural = _("fold cursors")
+
+    def __str__(self) -> str:
+        return f"folded up to activity {self.last_activity_id}"
+
+
 class PracticeFact(models.Model):
     """One shared practice: where it came from, when, and when another site first adopted it."""
 

@@ -11,23 +11,35 @@ Analytics only reads other apps: their models are looked up lazily, so an app th
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from django.apps import apps
+from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
 
+from pollinate.analytics import metrics
 from pollinate.analytics.models import (
+    ALL,
+    ANY_KIND,
     AdoptionFact,
     DailyCount,
+    DurationBucket,
+    FoldCursor,
+    GroupSize,
     Kind,
     Participant,
     PracticeFact,
     QuestionFact,
     RequestFact,
+    Tally,
+    WeeklyCount,
 )
 
 logger = logging.getLogger(__name__)
@@ -200,36 +212,76 @@ class Lookups:
 
 # ---------------------------------------------------------------------------------------- stores
 
+TallyKey = tuple[str, int, int, int]  # kind, site, other site, topic
+DurationKey = tuple[str, int, int, int]  # kind, site, topic, bucket
+WeekKey = tuple[str, int, int, date]  # kind, site, topic, week
+# Extra all-time counters (beside the ``Kind`` ones) that dashboards turn into shares.
+FIRST_ANSWER = "first_answer"
+FIRST_ANSWER_CROSS = "first_answer_cross"
+MATCHED_CROSS = "matched_cross"
+SESSIONED = "sessioned"
+HELPED_SESSIONED = "helped_sessioned"
+ADOPTED_POSITIVE = "adopted_positive"
+# Duration histograms.
+HOURS_TO_FIRST_ANSWER = "to_first_answer"
+HOURS_TO_MATCH = "to_match"
+HOURS_TO_ADOPTION = "to_first_adoption"
+
 
 class Store:
-    """Where :func:`apply` reads and writes rollup state."""
+    """Where :func:`apply` reads and writes rollup state; effects accumulate in memory.
 
-    def count(self, key: CountKey, n: int = 1) -> None:
-        raise NotImplementedError
-
-    def participant(self, key: ParticipantKey) -> None:
-        raise NotImplementedError
-
-    def get(self, kind: type[Any], key: tuple[int, ...]) -> Any:
-        raise NotImplementedError
-
-    def put(self, state: Any) -> None:
-        raise NotImplementedError
-
-
-class MemoryStore(Store):
-    """Accumulates a whole replay in dictionaries; :meth:`write` replaces the tables with it."""
+    Every counter is also kept without its day and summed over ``ALL`` sites (:class:`Tally`),
+    every participant also under ``ALL`` sites and ``ANY_KIND``: so dashboards read a handful of
+    rows instead of aggregating the history. Subclasses decide where state comes from and how the
+    accumulated effects reach the tables.
+    """
 
     def __init__(self) -> None:
         self.counts: dict[CountKey, int] = defaultdict(int)
+        self.tallies: dict[TallyKey, int] = defaultdict(int)
+        self.weekly: dict[WeekKey, int] = defaultdict(int)
+        self.durations: dict[DurationKey, list[int]] = {}
         self.participants: set[ParticipantKey] = set()
         self.states: dict[tuple[type[Any], tuple[int, ...]], Any] = {}
 
     def count(self, key: CountKey, n: int = 1) -> None:
+        day, site, other, topic, kind = key
         self.counts[key] += n
+        self.tally(kind, site=site, other=other, topic=topic, n=n)
+        if kind == Kind.ADOPTED:
+            week = day - timedelta(days=day.weekday())
+            self.weekly[(kind, site, topic, week)] += n
+            self.weekly[(kind, ALL, topic, week)] += n
+
+    def tally(self, kind: str, *, site: int, other: int = 0, topic: int = 0, n: int = 1) -> None:
+        tallies = self.tallies
+        tallies[(kind, site, other, topic)] += n
+        tallies[(kind, site, ALL, topic)] += n
+        tallies[(kind, ALL, other, topic)] += n
+        tallies[(kind, ALL, ALL, topic)] += n
+
+    def duration(
+        self, kind: str, *, site: int, topics: Iterable[int], start: datetime, end: datetime
+    ) -> None:
+        ms = int((end - start).total_seconds() * 1000)
+        if ms < 0:
+            return  # imported history out of order: the metric skips it, as it always has
+        bucket = metrics.duration_bucket(ms)
+        for topic in (0, *topics):
+            for where in (site, ALL):
+                cell = self.durations.setdefault((kind, where, topic, bucket), [0, 0])
+                cell[0] += 1
+                cell[1] += ms
 
     def participant(self, key: ParticipantKey) -> None:
+        kind, site, other, topic, person = key
         self.participants.add(key)
+        if other == 0:
+            # Every (…, other) row comes with its (…, 0) twin, so these cover every group.
+            self.participants.add((kind, ALL, 0, topic, person))
+            self.participants.add((ANY_KIND, site, 0, topic, person))
+            self.participants.add((ANY_KIND, ALL, 0, topic, person))
 
     def get(self, kind: type[Any], key: tuple[int, ...]) -> Any:
         return self.states.get((kind, key))
@@ -237,80 +289,164 @@ class MemoryStore(Store):
     def put(self, state: Any) -> None:
         self.states[(type(state), _state_key(state))] = state
 
-    def write(self, *, batch_size: int = 5000) -> None:
-        for model in (DailyCount, Participant, *_STATE_MODELS.values()):
+
+def _sql(sql: str, rows: Iterable[Sequence[Any]], *, chunk: int = 5000) -> None:
+    batch: list[Sequence[Any]] = []
+    with connection.cursor() as cursor:
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= chunk:
+                cursor.executemany(sql, batch)
+                batch = []
+        if batch:
+            cursor.executemany(sql, batch)
+
+
+def _insert(
+    model: Any, columns: Sequence[str], *, add: Sequence[str] = (), keys: Sequence[str] = ()
+) -> str:
+    """An INSERT for ``model``; with ``add``, an upsert that adds to those columns on ``keys``."""
+    table = model._meta.db_table
+    sql = (
+        f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 -- our own table and columns
+        f"VALUES ({', '.join(['%s'] * len(columns))})"
+    )
+    if add:
+        updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in add)
+        sql += f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+    return sql
+
+
+_COUNT_COLUMNS = ("day", "site_id", "other_site_id", "topic_id", "kind", "count")
+_TALLY_COLUMNS = ("kind", "site_id", "other_site_id", "topic_id", "count")
+_WEEK_COLUMNS = ("kind", "site_id", "topic_id", "week", "count")
+_DURATION_COLUMNS = ("kind", "site_id", "topic_id", "bucket", "count", "total_ms")
+_PARTICIPANT_COLUMNS = ("kind", "site_id", "other_site_id", "topic_id", "person_id")
+_GROUP_COLUMNS = ("kind", "site_id", "other_site_id", "topic_id", "people")
+
+
+class MemoryStore(Store):
+    """Accumulates a whole replay; :meth:`write` replaces the tables with it."""
+
+    def write(self) -> None:
+        for model in (*_ROLLUP_MODELS, *_STATE_MODELS.values()):
             model.objects.all().delete()
-        DailyCount.objects.bulk_create(
-            (
-                DailyCount(day=d, site_id=s, other_site_id=o, topic_id=t, kind=k, count=n)
-                for (d, s, o, t, k), n in self.counts.items()
-                if n
-            ),
-            batch_size=batch_size,
+        _sql(
+            _insert(DailyCount, _COUNT_COLUMNS),
+            ((d, s, o, t, str(k), n) for (d, s, o, t, k), n in self.counts.items() if n),
         )
-        Participant.objects.bulk_create(
-            (
-                Participant(kind=k, site_id=s, other_site_id=o, topic_id=t, person_id=p)
-                for (k, s, o, t, p) in self.participants
-            ),
-            batch_size=batch_size,
+        _sql(
+            _insert(Tally, _TALLY_COLUMNS),
+            ((str(k), s, o, t, n) for (k, s, o, t), n in self.tallies.items() if n),
         )
+        _sql(
+            _insert(WeeklyCount, _WEEK_COLUMNS),
+            ((str(k), s, t, w, n) for (k, s, t, w), n in self.weekly.items() if n),
+        )
+        _sql(
+            _insert(DurationBucket, _DURATION_COLUMNS),
+            ((k, s, t, b, n, ms) for (k, s, t, b), (n, ms) in self.durations.items()),
+        )
+        _sql(
+            _insert(Participant, _PARTICIPANT_COLUMNS),
+            ((str(k), s, o, t, p) for (k, s, o, t, p) in self.participants),
+        )
+        sizes: dict[tuple[str, int, int, int], int] = defaultdict(int)
+        for k, s, o, t, _p in self.participants:
+            sizes[(str(k), s, o, t)] += 1
+        _sql(_insert(GroupSize, _GROUP_COLUMNS), ((*key, n) for key, n in sizes.items()))
         by_kind: dict[type[Any], list[Any]] = defaultdict(list)
         for (kind, _key), state in self.states.items():
             by_kind[kind].append(state)
         for kind, model in _STATE_MODELS.items():
             model.objects.bulk_create(
-                (model(**_as_dict(s)) for s in by_kind.get(kind, [])), batch_size=batch_size
+                (model(**_as_dict(s)) for s in by_kind.get(kind, [])), batch_size=5000
             )
 
 
-class DatabaseStore(Store):
-    """Upserts one activity's effects; the caller holds a transaction."""
+class BatchStore(Store):
+    """Folds a batch of new activities into the tables: adds to counters, upserts facts.
 
-    def count(self, key: CountKey, n: int = 1) -> None:
-        day, site, other, topic, kind = key
-        table = DailyCount._meta.db_table
-        # One statement on both SQLite and PostgreSQL; concurrent writers add, never overwrite.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} (day, site_id, other_site_id, topic_id, kind, count) "  # noqa: S608 -- table name is ours
-                "VALUES (%s, %s, %s, %s, %s, %s) "
-                "ON CONFLICT (day, site_id, other_site_id, topic_id, kind) "
-                f"DO UPDATE SET count = {table}.count + excluded.count",
-                [day, site, other, topic, kind, n],
-            )
-
-    def participant(self, key: ParticipantKey) -> None:
-        kind, site, other, topic, person = key
-        Participant.objects.bulk_create(
-            [
-                Participant(
-                    kind=kind, site_id=site, other_site_id=other, topic_id=topic, person_id=person
-                )
-            ],
-            ignore_conflicts=True,
-        )
+    State missing from the batch is read from the facts tables; the caller holds the transaction
+    (and the fold cursor's lock), so nobody else changes them meanwhile.
+    """
 
     def get(self, kind: type[Any], key: tuple[int, ...]) -> Any:
-        model = _STATE_MODELS[kind]
+        cached = self.states.get((kind, key))
+        if cached is not None:
+            return cached
         row = (
-            model.objects.select_for_update()
-            .filter(**dict(zip(_STATE_KEYS[kind], key, strict=True)))
+            _STATE_MODELS[kind]
+            .objects.filter(**dict(zip(_STATE_KEYS[kind], key, strict=True)))
             .values()
             .first()
         )
         if row is None:
             return None
         names = {f.name for f in fields(kind)}
-        return kind(**{name: value for name, value in row.items() if name in names})
+        state = kind(**{name: value for name, value in row.items() if name in names})
+        self.states[(kind, key)] = state
+        return state
 
-    def put(self, state: Any) -> None:
-        kind = type(state)
-        values = _as_dict(state)
-        lookup = {name: values.pop(name) for name in _STATE_KEYS[kind]}
-        _STATE_MODELS[kind].objects.update_or_create(**lookup, defaults=values)
+    def write(self) -> None:
+        counts = [(d, s, o, t, str(k), n) for (d, s, o, t, k), n in self.counts.items() if n]
+        _sql(_insert(DailyCount, _COUNT_COLUMNS, add=("count",), keys=_COUNT_COLUMNS[:5]), counts)
+        tallies = [(str(k), s, o, t, n) for (k, s, o, t), n in self.tallies.items() if n]
+        _sql(_insert(Tally, _TALLY_COLUMNS, add=("count",), keys=_TALLY_COLUMNS[:4]), tallies)
+        # A gauge that went back to zero (a positive outcome turned negative) leaves no row, as
+        # in a rebuild.
+        Tally.objects.filter(count=0).delete()
+        weekly = [(str(k), s, t, w, n) for (k, s, t, w), n in self.weekly.items() if n]
+        _sql(_insert(WeeklyCount, _WEEK_COLUMNS, add=("count",), keys=_WEEK_COLUMNS[:4]), weekly)
+        _sql(
+            _insert(
+                DurationBucket,
+                _DURATION_COLUMNS,
+                add=("count", "total_ms"),
+                keys=_DURATION_COLUMNS[:4],
+            ),
+            [(k, s, t, b, n, ms) for (k, s, t, b), (n, ms) in self.durations.items()],
+        )
+        new = self._new_participants()
+        _sql(_insert(Participant, _PARTICIPANT_COLUMNS), new)
+        sizes: dict[tuple[str, int, int, int], int] = defaultdict(int)
+        for k, s, o, t, _p in new:
+            sizes[(k, s, o, t)] += 1
+        _sql(
+            _insert(GroupSize, _GROUP_COLUMNS, add=("people",), keys=_GROUP_COLUMNS[:4]),
+            [(*key, n) for key, n in sizes.items()],
+        )
+        for kind, model in _STATE_MODELS.items():
+            states = [s for (k, _key), s in self.states.items() if k is kind]
+            if states:
+                keys = _STATE_KEYS[kind]
+                model.objects.bulk_create(
+                    [model(**_as_dict(s)) for s in states],
+                    update_conflicts=True,
+                    unique_fields=list(keys),
+                    update_fields=[f.name for f in fields(kind) if f.name not in keys],
+                    batch_size=1000,
+                )
+
+    def _new_participants(self, *, chunk: int = 400) -> list[tuple[str, int, int, int, int]]:
+        """The batch's participant rows that are not in the table yet (they grow a group)."""
+        wanted = sorted({(str(k), s, o, t, p) for k, s, o, t, p in self.participants})
+        table = Participant._meta.db_table
+        existing: set[tuple[str, int, int, int, int]] = set()
+        with connection.cursor() as cursor:
+            for i in range(0, len(wanted), chunk):
+                part = wanted[i : i + chunk]
+                values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(part))
+                cursor.execute(
+                    f"SELECT {', '.join(_PARTICIPANT_COLUMNS)} FROM {table} "  # noqa: S608 -- ours
+                    f"WHERE ({', '.join(_PARTICIPANT_COLUMNS)}) IN (VALUES {values})",
+                    [v for row in part for v in row],
+                )
+                existing.update(tuple(row) for row in cursor.fetchall())
+        return [row for row in wanted if row not in existing]
 
 
+_ROLLUP_MODELS = (DailyCount, Tally, WeeklyCount, DurationBucket, Participant, GroupSize)
 _STATE_MODELS: dict[type[Any], Any] = {
     PracticeState: PracticeFact,
     AdoptionState: AdoptionFact,
@@ -388,6 +524,14 @@ def _practice_shared(event: Event, store: Store, lookups: Lookups) -> None:
     store.put(state)
     topics = lookups.topics_of_practice(event.object_id)
     _counted(store, event, Kind.PRACTICE_SHARED, site=origin, topics=topics)
+    if state.first_adopted_elsewhere_at is not None:
+        store.duration(
+            HOURS_TO_ADOPTION,
+            site=origin,
+            topics=[],
+            start=event.created_at,
+            end=state.first_adopted_elsewhere_at,
+        )
 
 
 def _adoption(event: Event, store: Store, lookups: Lookups) -> None:
@@ -407,6 +551,7 @@ def _adoption(event: Event, store: Store, lookups: Lookups) -> None:
         )
         _counted(store, event, Kind.TRYING, site=adopter, other=origin, topics=topics)
     previous = state.status
+    was_positive = state.adopted_at is not None and state.positive is True
     state.status = status
     state.positive = event.payload.get("positive")
     if status == "dropped" and previous != "dropped":
@@ -423,6 +568,18 @@ def _adoption(event: Event, store: Store, lookups: Lookups) -> None:
         if practice.first_adopted_elsewhere_at is None:
             practice.first_adopted_elsewhere_at = event.created_at
             store.put(practice)
+            if practice.shared_at is not None:
+                store.duration(
+                    HOURS_TO_ADOPTION,
+                    site=practice.origin_site_id,
+                    topics=[],
+                    start=practice.shared_at,
+                    end=event.created_at,
+                )
+    is_positive = state.adopted_at is not None and state.positive is True
+    if is_positive != was_positive:
+        # The latest outcome decides, so this gauge also goes down.
+        store.tally(ADOPTED_POSITIVE, site=adopter, other=origin, n=1 if is_positive else -1)
     store.put(state)
 
 
@@ -449,6 +606,17 @@ def _question_answered(event: Event, store: Store, lookups: Lookups) -> None:
     if state.first_answer_at is None:
         state.first_answer_at = event.created_at
         state.first_answer_cross_site = cross
+        for topic in (0, *state.topic_ids):
+            store.tally(FIRST_ANSWER, site=state.site_id, topic=topic)
+            if cross:
+                store.tally(FIRST_ANSWER_CROSS, site=state.site_id, topic=topic)
+        store.duration(
+            HOURS_TO_FIRST_ANSWER,
+            site=state.site_id,
+            topics=state.topic_ids,
+            start=state.asked_at,
+            end=event.created_at,
+        )
     state.any_cross_site_answer = state.any_cross_site_answer or cross
     store.put(state)
     topics = state.topic_ids
@@ -495,6 +663,16 @@ def _coaching_accepted(event: Event, store: Store, lookups: Lookups) -> None:
     state.coach_site_id = _int(event.site_id)
     store.put(state)
     topics = [state.topic_id] if state.topic_id else []
+    store.duration(
+        HOURS_TO_MATCH,
+        site=state.site_id,
+        topics=topics,
+        start=state.requested_at,
+        end=event.created_at,
+    )
+    if state.coach_site_id and state.coach_site_id != state.site_id:
+        for topic in (0, *topics):
+            store.tally(MATCHED_CROSS, site=state.site_id, topic=topic)
     _counted(
         store, event, Kind.MATCHED, site=state.site_id, other=state.coach_site_id, topics=topics
     )
@@ -507,6 +685,11 @@ def _coaching_scheduled(event: Event, store: Store, lookups: Lookups) -> None:
     state.sessions += 1
     store.put(state)
     topics = [state.topic_id] if state.topic_id else []
+    if state.sessions == 1:
+        for topic in (0, *topics):
+            store.tally(SESSIONED, site=state.site_id, topic=topic)
+            if state.helped:
+                store.tally(HELPED_SESSIONED, site=state.site_id, topic=topic)
     _counted(
         store, event, Kind.SESSION, site=state.site_id, other=state.coach_site_id, topics=topics
     )
@@ -519,6 +702,9 @@ def _coaching_helped(event: Event, store: Store, lookups: Lookups) -> None:
     state.helped = True
     store.put(state)
     topics = [state.topic_id] if state.topic_id else []
+    if state.sessions > 0:
+        for topic in (0, *topics):
+            store.tally(HELPED_SESSIONED, site=state.site_id, topic=topic)
     _counted(
         store, event, Kind.HELPED, site=state.site_id, other=state.coach_site_id, topics=topics
     )
@@ -558,37 +744,106 @@ def event_from(activity: Any) -> Event:
     )
 
 
+_last_enqueued: list[float] = [float("-inf")]
+
+
 def rollup_on_activity(activity: Any) -> None:
-    """Spine subscriber: folds one committed activity into the rollups."""
+    """Spine subscriber: asks for a fold soon; the write itself pays for no rollup statement.
+
+    At most one fold is enqueued per ``ANALYTICS_FOLD_DELAY`` seconds per process, delayed by as
+    much, so a burst of writes is folded in one batch. With a delay of 0 (tests) every activity
+    is folded right after its commit.
+    """
     if activity.verb not in VERBS:
         return
-    with transaction.atomic():
-        apply(event_from(activity), DatabaseStore(), Lookups())
+    delay = int(settings.ANALYTICS_FOLD_DELAY)
+    now = time.monotonic()
+    if delay and now - _last_enqueued[0] < delay:
+        return
+    _last_enqueued[0] = now
+    from pollinate.core.tasks import task_enqueue
+
+    task_enqueue("pollinate.analytics.tasks.rollups_fold", _delay=delay or None)
 
 
-def spine_events(*, chunk_size: int = 20000) -> Iterator[Event]:
-    """Every relevant activity of the spine, oldest first."""
+def _events(rows: Iterable[tuple[Any, ...]]) -> Iterator[Event]:
+    for id_, verb, actor_id, site_id, object_id, created_at, payload in rows:
+        yield Event(id_, verb, actor_id, site_id, object_id, created_at, payload or {})
+
+
+_EVENT_COLUMNS = ("id", "verb", "actor_id", "site_id", "object_id", "created_at", "payload")
+
+
+def rollups_fold(*, batch_size: int = 2000, max_batches: int | None = None) -> int:
+    """Folds the activities recorded since the last fold, in id order; returns how many.
+
+    Each batch and the cursor's advance commit together, so a crash folds nothing twice and
+    loses nothing: the next fold resumes after the last committed batch. On SQLite, writers are
+    serialised, so ids commit in order and the cursor never skips a late commit.
+    """
     from pollinate.activity.models import Activity
 
-    rows = (
-        Activity.objects.filter(verb__in=VERBS)
-        .order_by("created_at", "id")
-        .values_list("id", "verb", "actor_id", "site_id", "object_id", "created_at", "payload")
-    )
-    for row in rows.iterator(chunk_size=chunk_size):
-        yield Event(*row)
+    folded = batches = 0
+    lookups = Lookups()
+    while max_batches is None or batches < max_batches:
+        with transaction.atomic():
+            FoldCursor.objects.get_or_create(pk=1)
+            # A write first: it takes the lock, so two folds never read the same cursor.
+            FoldCursor.objects.filter(pk=1).update(last_activity_id=F("last_activity_id"))
+            cursor = FoldCursor.objects.get(pk=1)
+            rows = list(
+                Activity.objects.filter(id__gt=cursor.last_activity_id, verb__in=VERBS)
+                .order_by("id")
+                .values_list(*_EVENT_COLUMNS)[:batch_size]
+            )
+            if rows:
+                store = BatchStore()
+                for event in _events(rows):
+                    apply(event, store, lookups)
+                store.write()
+                cursor.last_activity_id = rows[-1][0]
+            cursor.folded_at = timezone.now()
+            cursor.save(update_fields=["last_activity_id", "folded_at"])
+        folded += len(rows)
+        batches += 1
+        if len(rows) < batch_size:
+            break
+    return folded
+
+
+def spine_events(*, upto: int | None = None, chunk_size: int = 20000) -> Iterator[Event]:
+    """Every relevant activity of the spine (up to id ``upto``), oldest first."""
+    from pollinate.activity.models import Activity
+
+    rows = Activity.objects.filter(verb__in=VERBS)
+    if upto is not None:
+        rows = rows.filter(id__lte=upto)
+    ordered = rows.order_by("created_at", "id").values_list(*_EVENT_COLUMNS)
+    yield from _events(ordered.iterator(chunk_size=chunk_size))
 
 
 def rollups_rebuild() -> int:
-    """Recomputes every rollup from the spine; returns the number of activities replayed."""
+    """Recomputes every rollup from the spine; returns the number of activities replayed.
+
+    The fold cursor moves to the last activity that existed when the replay started, so the
+    fold carries on with whatever was recorded during the rebuild.
+    """
+    from django.db.models import Max
+
+    from pollinate.activity.models import Activity
+
+    upto = Activity.objects.aggregate(n=Max("id"))["n"] or 0
     lookups = Lookups()
     lookups.preload()
     store = MemoryStore()
     replayed = 0
-    for event in spine_events():
+    for event in spine_events(upto=upto):
         apply(event, store, lookups)
         replayed += 1
     with transaction.atomic():
         store.write()
+        FoldCursor.objects.update_or_create(
+            pk=1, defaults={"last_activity_id": upto, "folded_at": timezone.now()}
+        )
     logger.info("analytics rollups rebuilt from %s activities", replayed)
     return replayed

@@ -7,25 +7,30 @@ Every figure carries the number of distinct people behind it; anything with fewe
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
-from pollinate.analytics import metrics
+from pollinate.analytics import metrics, rollups
 from pollinate.analytics.models import (
+    ALL,
+    ANY_KIND,
     AdoptionFact,
-    DailyCount,
+    DurationBucket,
+    FoldCursor,
+    GroupSize,
     Kind,
-    Participant,
     PracticeFact,
-    QuestionFact,
     RequestFact,
+    Tally,
+    WeeklyCount,
 )
 from pollinate.people.models import Site, Topic
 
@@ -70,6 +75,8 @@ class Dashboard:
     figures: list[Figure] = field(default_factory=list)
     tables: dict[str, Table] = field(default_factory=dict)
     curve: list[tuple[date, int]] = field(default_factory=list)
+    # When the rollups last caught up with the spine (the fold runs seconds after a write).
+    updated_at: datetime | None = None
 
     def table(self, key: str) -> Table | None:
         return self.tables.get(key)
@@ -78,56 +85,87 @@ class Dashboard:
 # ------------------------------------------------------------------------------------ people
 
 
-def people_in(
-    *, site_id: int | None = None, topic_id: int = 0, other_site_id: int | None = None
-) -> int:
+def people_in(*, site_id: int | None = None, topic_id: int = 0) -> int:
     """Distinct people behind the counters of a scope (0 = all topics)."""
-    rows = Participant.objects.filter(topic_id=topic_id)
-    if site_id is not None:
-        rows = rows.filter(site_id=site_id)
-    if other_site_id is not None:
-        rows = rows.filter(other_site_id=other_site_id)
-    return rows.values("person_id").distinct().count()
+    row = GroupSize.objects.filter(
+        kind=ANY_KIND,
+        site_id=ALL if site_id is None else site_id,
+        other_site_id=0,
+        topic_id=topic_id,
+    ).values_list("people", flat=True)
+    return int(row.first() or 0)
 
 
-def people_by(column: str, *, topic_id: int = 0, **filters: Any) -> dict[int, int]:
-    rows = (
-        Participant.objects.filter(topic_id=topic_id, **filters)
-        .values(column)
-        .annotate(n=Count("person_id", distinct=True))
-    )
-    return {row[column]: row["n"] for row in rows}
+def people_by(column: str, *, kind: str = ANY_KIND, **fixed: int) -> dict[int, int]:
+    """Distinct people per value of ``column`` (``site_id``, ``topic_id``…), the others fixed.
+
+    Unnamed dimensions are summed over: every site (``ALL``), any other site (0), all topics (0).
+    """
+    where = {"site_id": ALL, "other_site_id": 0, "topic_id": 0, **fixed}
+    where.pop(column)
+    rows = GroupSize.objects.filter(kind=kind, **where).values_list(column, "people")
+    return {key: n for key, n in rows if key != ALL}
 
 
 # ------------------------------------------------------------------------------------ counts
 
 
-def counts_by_kind(**filters: Any) -> dict[str, int]:
-    rows = DailyCount.objects.filter(**filters).values("kind").annotate(n=Sum("count"))
-    return {row["kind"]: row["n"] or 0 for row in rows}
+def tallies(column: str | None = None, *, kinds: Iterable[str], **fixed: int) -> dict[Any, int]:
+    """All-time counters by kind (and by ``column``); unnamed dimensions are over everything."""
+    where = {"site_id": ALL, "other_site_id": ALL, "topic_id": 0, **fixed}
+    if column is not None:
+        where.pop(column)
+    rows = Tally.objects.filter(kind__in=list(kinds), **where)
+    if column is None:
+        return dict(rows.values_list("kind", "count"))
+    return {
+        (kind, key): n for kind, key, n in rows.values_list("kind", column, "count") if key != ALL
+    }
 
 
-def adoption_curve(*, topic_id: int = 0, **filters: Any) -> list[tuple[date, int]]:
-    """Cumulative adoptions per week (Mondays), from the first adoption to today."""
-    rows = (
-        DailyCount.objects.filter(kind=Kind.ADOPTED, topic_id=topic_id, **filters)
-        .values("day")
-        .annotate(n=Sum("count"))
-        .order_by("day")
+def counts_by_kind(
+    *, site_id: int = ALL, other_site_id: int = ALL, topic_id: int = 0
+) -> dict[str, int]:
+    rows = Tally.objects.filter(site_id=site_id, other_site_id=other_site_id, topic_id=topic_id)
+    return dict(rows.values_list("kind", "count"))
+
+
+def adoption_curve(*, topic_id: int = 0, site_id: int = ALL) -> list[tuple[date, int]]:
+    """Cumulative adoptions per week (Mondays), from the first adoption to the last."""
+    weekly = dict(
+        WeeklyCount.objects.filter(kind=Kind.ADOPTED, site_id=site_id, topic_id=topic_id)
+        .order_by("week")
+        .values_list("week", "count")
     )
-    weekly: dict[date, int] = defaultdict(int)
-    for row in rows:
-        weekly[row["day"] - timedelta(days=row["day"].weekday())] += row["n"]
     if not weekly:
         return []
-    start = min(weekly)
-    curve, running, week = [], 0, start
+    curve, running, week = [], 0, min(weekly)
     end = max(weekly)
     while week <= end:
         running += weekly.get(week, 0)
         curve.append((week, running))
         week += timedelta(days=7)
     return curve
+
+
+def distributions(kind: str, column: str, **fixed: int) -> dict[int, list[tuple[float, int]]]:
+    """Duration histograms in hours, one per value of ``column``: (bucket mean, count) points."""
+    where = {"site_id": ALL, "topic_id": 0, **fixed}
+    where.pop(column)
+    found: dict[int, list[tuple[float, int]]] = defaultdict(list)
+    rows = DurationBucket.objects.filter(kind=kind, **where).values_list(
+        column, "count", "total_ms"
+    )
+    for key, n, total_ms in rows:
+        if key != ALL and n:
+            found[key].append((total_ms / n / 3_600_000, n))
+    return found
+
+
+def _distribution(kind: str, **fixed: int) -> list[tuple[float, int]]:
+    where = {"site_id": ALL, "topic_id": 0, **fixed}
+    rows = DurationBucket.objects.filter(kind=kind, **where).values_list("count", "total_ms")
+    return [(total_ms / n / 3_600_000, n) for n, total_ms in rows if n]
 
 
 def _hours(value: float | None) -> float | None:
@@ -146,23 +184,21 @@ def _site_names() -> dict[int, str]:
 
 
 def _flow_table(site_filter: int | None, k: int) -> tuple[Table, list[metrics.Flow]]:
-    rows = DailyCount.objects.filter(kind=Kind.ADOPTED, topic_id=0)
+    rows = Tally.objects.filter(kind=Kind.ADOPTED, topic_id=0, site_id__gte=0, other_site_id__gte=0)
     if site_filter is not None:
         rows = rows.filter(Q(site_id=site_filter) | Q(other_site_id=site_filter))
-    pairs = rows.values("other_site_id", "site_id").annotate(n=Sum("count"))
     people = {
-        (row["other_site_id"], row["site_id"]): row["n"]
-        for row in Participant.objects.filter(kind=Kind.ADOPTED, topic_id=0)
-        .exclude(other_site_id=0)
-        .values("other_site_id", "site_id")
-        .annotate(n=Count("person_id", distinct=True))
+        (origin, adopter): n
+        for origin, adopter, n in GroupSize.objects.filter(
+            kind=Kind.ADOPTED, topic_id=0, site_id__gte=0, other_site_id__gt=0
+        ).values_list("other_site_id", "site_id", "people")
     }
     flows: list[metrics.Flow] = []
     groups: dict[tuple[int, int], tuple[int, float | None]] = {}
-    for row in pairs:
-        key = (row["other_site_id"], row["site_id"])
-        flows.append(metrics.Flow(origin=key[0], adopter=key[1], count=row["n"]))
-        groups[key] = (people.get(key, 0), row["n"])
+    for origin, adopter, n in rows.values_list("other_site_id", "site_id", "count"):
+        key = (origin, adopter)
+        flows.append(metrics.Flow(origin=origin, adopter=adopter, count=n))
+        groups[key] = (people.get(key, 0), n)
     shown = metrics.suppress(groups, k)
     names = _site_names()
     table = Table(
@@ -178,47 +214,24 @@ def _flow_table(site_filter: int | None, k: int) -> tuple[Table, list[metrics.Fl
     return table, flows
 
 
-def _time_to_adoption(**filters: Any) -> list[float]:
-    rows = PracticeFact.objects.filter(
-        shared_at__isnull=False, first_adopted_elsewhere_at__isnull=False, **filters
-    ).values_list("shared_at", "first_adopted_elsewhere_at")
-    return metrics.durations_hours((start, end) for start, end in rows if start is not None)
-
-
-def _positive_share(**filters: Any) -> float | None:
-    adopted = AdoptionFact.objects.filter(adopted_at__isnull=False, **filters)
-    totals = adopted.aggregate(n=Count("id"), positive=Count("id", filter=Q(positive=True)))
-    return metrics.share(totals["positive"], totals["n"])
-
-
 # --------------------------------------------------------------------------- responsiveness
 
+_QUESTION_KINDS = (Kind.ASKED, rollups.FIRST_ANSWER, rollups.FIRST_ANSWER_CROSS)
 
-def _responsiveness(questions: list[tuple[int, Any, Any, bool | None]]) -> dict[str, Any]:
-    asked = len(questions)
-    answered = [q for q in questions if q[2] is not None]
-    hours = metrics.durations_hours((q[1], q[2]) for q in answered)
-    cross = sum(1 for q in answered if q[3])
+
+def _responsiveness(counts: dict[str, int], hours: list[tuple[float, int]]) -> dict[str, Any]:
+    asked = counts.get(Kind.ASKED, 0)
+    answered = counts.get(rollups.FIRST_ANSWER, 0)
     return {
         "asked": asked,
-        "answered_share": _percent(metrics.share(len(answered), asked)),
-        "median": _hours(metrics.median(hours)),
-        "p90": _hours(metrics.p90(hours)),
-        "cross_share": _percent(metrics.share(cross, len(answered))),
+        "answered_share": _percent(metrics.share(answered, asked)),
+        "median": _hours(metrics.weighted_quantile(hours, 0.5)),
+        "p90": _hours(metrics.weighted_quantile(hours, 0.9)),
+        "cross_share": _percent(metrics.share(counts.get(rollups.FIRST_ANSWER_CROSS, 0), answered)),
     }
 
 
-def _questions(**filters: Any) -> list[tuple[int, Any, Any, bool | None, list[int]]]:
-    return list(
-        QuestionFact.objects.filter(**filters).values_list(
-            "site_id", "asked_at", "first_answer_at", "first_answer_cross_site", "topic_ids"
-        )
-    )
-
-
-def _responsiveness_tables(
-    questions: list[tuple[int, Any, Any, bool | None, list[int]]], k: int, *, by_site: bool
-) -> list[Table]:
+def _responsiveness_tables(k: int, *, site_id: int = ALL, by_site: bool) -> list[Table]:
     columns = [
         _("Questions"),
         _("Answered (%)"),
@@ -227,25 +240,36 @@ def _responsiveness_tables(
         _("First answered from another site (%)"),
     ]
     tables = []
-    groupings: list[tuple[str, str, str, dict[int, int]]] = [
-        ("topics", _("Responsiveness by topic"), _("Topic"), people_by("topic_id", kind=Kind.ASKED))
+    groupings: list[tuple[str, str, str, str, dict[str, int], dict[int, int]]] = [
+        (
+            "topics",
+            _("Responsiveness by topic"),
+            _("Topic"),
+            "topic_id",
+            {"site_id": site_id},
+            people_by("topic_id", kind=Kind.ASKED),
+        )
     ]
     if by_site:
         site_people = people_by("site_id", kind=Kind.ASKED)
-        groupings.append(("sites", _("Responsiveness by site"), _("Site"), site_people))
+        groupings.append(
+            ("sites", _("Responsiveness by site"), _("Site"), "site_id", {}, site_people)
+        )
     topic_names = dict(Topic.objects.values_list("pk", "name"))
     site_names = _site_names()
-    for key, title, label, people in groupings:
-        grouped: dict[int, list[tuple[int, Any, Any, bool | None]]] = defaultdict(list)
-        for site_id, asked_at, first_at, cross, topic_ids in questions:
-            for group in topic_ids if key == "topics" else [site_id]:
-                grouped[group].append((site_id, asked_at, first_at, cross))
-        groups = {g: (people.get(g, 0), float(len(rows))) for g, rows in grouped.items()}
+    for key, title, label, column, fixed, people in groupings:
+        counts: dict[int, dict[str, int]] = defaultdict(dict)
+        for (kind, group), n in tallies(column, kinds=_QUESTION_KINDS, **fixed).items():
+            if group != 0 or column == "site_id":
+                counts[group][kind] = n
+        hours = distributions(rollups.HOURS_TO_FIRST_ANSWER, column, **fixed)
+        asked = {g: c.get(Kind.ASKED, 0) for g, c in counts.items() if c.get(Kind.ASKED, 0)}
+        groups = {g: (people.get(g, 0), float(n)) for g, n in asked.items()}
         shown = metrics.suppress(groups, k)
         names = topic_names if key == "topics" else site_names
         rows = []
-        for group in sorted(shown, key=lambda g: -len(grouped[g])):
-            figures = _responsiveness(grouped[group])
+        for group in sorted(shown, key=lambda g: -asked[g]):
+            figures = _responsiveness(counts[group], hours.get(group, []))
             rows.append(
                 [
                     names.get(group, "?"),
@@ -270,44 +294,43 @@ def _responsiveness_tables(
 
 # --------------------------------------------------------------------------------- coaching
 
-
-def _coaching(requests: list[tuple[int, Any, Any, int, int, int, bool, int]]) -> dict[str, Any]:
-    matched = [r for r in requests if r[2] is not None]
-    hours = metrics.durations_hours((r[1], r[2]) for r in matched)
-    with_sessions = [r for r in matched if r[5] > 0]
-    loads: dict[int, int] = defaultdict(int)
-    for r in matched:
-        loads[r[3]] += 1
-    return {
-        "requests": len(requests),
-        "served_share": _percent(metrics.share(len(matched), len(requests))),
-        "median_match": _hours(metrics.median(hours)),
-        "sessions": sum(r[5] for r in requests),
-        "helped": sum(1 for r in requests if r[6]),
-        "helped_share": _percent(
-            metrics.share(sum(1 for r in with_sessions if r[6]), len(with_sessions))
-        ),
-        "cross_share": _percent(
-            metrics.share(sum(1 for r in matched if r[4] and r[4] != r[0]), len(matched))
-        ),
-        "load_gini": metrics.rounded(metrics.gini(loads.values()), 2),
-        "loads": loads,
-    }
+_COACHING_KINDS = (
+    Kind.REQUESTED,
+    Kind.MATCHED,
+    Kind.SESSION,
+    Kind.HELPED,
+    rollups.MATCHED_CROSS,
+    rollups.SESSIONED,
+    rollups.HELPED_SESSIONED,
+)
 
 
-def _requests(**filters: Any) -> list[tuple[int, Any, Any, int, int, int, bool, int]]:
-    return list(
-        RequestFact.objects.filter(**filters).values_list(
-            "site_id",
-            "requested_at",
-            "matched_at",
-            "coach_id",
-            "coach_site_id",
-            "sessions",
-            "helped",
-            "topic_id",
+def _coaching(*, site_id: int = ALL, topic_id: int = 0, loads: bool = False) -> dict[str, Any]:
+    counts = tallies(kinds=_COACHING_KINDS, site_id=site_id, topic_id=topic_id)
+    requests, matched = counts.get(Kind.REQUESTED, 0), counts.get(Kind.MATCHED, 0)
+    hours = _distribution(rollups.HOURS_TO_MATCH, site_id=site_id, topic_id=topic_id)
+    per_coach: dict[int, int] = {}
+    if loads:
+        # One row per coach: a GROUP BY over the request facts, never a Python scan.
+        per_coach = dict(
+            RequestFact.objects.filter(matched_at__isnull=False)
+            .values("coach_id")
+            .annotate(n=Count("id"))
+            .values_list("coach_id", "n")
         )
-    )
+    return {
+        "requests": requests,
+        "served_share": _percent(metrics.share(matched, requests)),
+        "median_match": _hours(metrics.weighted_quantile(hours, 0.5)),
+        "sessions": counts.get(Kind.SESSION, 0),
+        "helped": counts.get(Kind.HELPED, 0),
+        "helped_share": _percent(
+            metrics.share(counts.get(rollups.HELPED_SESSIONED, 0), counts.get(rollups.SESSIONED, 0))
+        ),
+        "cross_share": _percent(metrics.share(counts.get(rollups.MATCHED_CROSS, 0), matched)),
+        "load_gini": metrics.rounded(metrics.gini(per_coach.values()), 2),
+        "loads": per_coach,
+    }
 
 
 def coach_capacity() -> dict[int, int]:
@@ -319,14 +342,10 @@ def coach_capacity() -> dict[int, int]:
     return dict(offer.objects.filter(status="active").values_list("person_id", "capacity"))
 
 
-def _coverage_table(
-    requests: list[tuple[int, Any, Any, int, int, int, bool, int]], k: int
-) -> Table:
+def _coverage_table(k: int) -> Table:
     by_topic: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for r in requests:
-        by_topic[r[7]][0] += 1
-        if r[2] is not None:
-            by_topic[r[7]][1] += 1
+    for (kind, topic), n in tallies("topic_id", kinds=(Kind.REQUESTED, Kind.MATCHED)).items():
+        by_topic[topic][0 if kind == Kind.REQUESTED else 1] = n
     people = people_by("topic_id", kind=Kind.REQUESTED)
     groups = {
         t: (people.get(t, 0), float(asked - served))
@@ -364,6 +383,13 @@ def _cached(key: str, build: Any) -> Dashboard:
     return result
 
 
+def _updated_at() -> datetime | None:
+    folded: datetime | None = (
+        FoldCursor.objects.filter(pk=1).values_list("folded_at", flat=True).first()
+    )
+    return folded
+
+
 def _unsafe(scope: str, people: int) -> Dashboard:
     return Dashboard(scope=scope, people=people, safe=False)
 
@@ -377,26 +403,34 @@ def _org_dashboard() -> Dashboard:
     people = people_in()
     if not metrics.is_safe(people, k):
         return _unsafe("org", people)
-    counts = counts_by_kind(topic_id=0)
+    counts = counts_by_kind()
     flows_table, flows = _flow_table(None, k)
     sites = list(Site.objects.values_list("pk", "is_central"))
     central = {pk for pk, is_central in sites if is_central}
     by_origin: dict[int, int] = defaultdict(int)
     for flow in flows:
         by_origin[flow.origin] += flow.count
-    ttfa = _time_to_adoption()
-    questions = _questions()
-    responsiveness = _responsiveness([q[:4] for q in questions])
-    requests = _requests()
-    coaching = _coaching(requests)
+    ttfa = _distribution(rollups.HOURS_TO_ADOPTION)
+    responsiveness = _responsiveness(
+        tallies(kinds=_QUESTION_KINDS), _distribution(rollups.HOURS_TO_FIRST_ANSWER)
+    )
+    coaching = _coaching(loads=True)
     capacity = coach_capacity()
     over = sum(1 for coach, load in coaching["loads"].items() if load > capacity.get(coach, 10**9))
-    board = Dashboard(scope="org", people=people, safe=True, curve=adoption_curve())
+    board = Dashboard(
+        scope="org", people=people, safe=True, curve=adoption_curve(), updated_at=_updated_at()
+    )
     board.figures = [
         Figure(_("Practices shared"), counts.get(Kind.PRACTICE_SHARED, 0)),
         Figure(_("Adoptions at other sites"), counts.get(Kind.ADOPTED, 0)),
         Figure(_("Adaptations"), counts.get(Kind.ADAPTED, 0)),
-        Figure(_("Adoptions with a positive outcome"), _percent(_positive_share()), "%"),
+        Figure(
+            _("Adoptions with a positive outcome"),
+            _percent(
+                metrics.share(counts.get(rollups.ADOPTED_POSITIVE, 0), counts.get(Kind.ADOPTED, 0))
+            ),
+            "%",
+        ),
         Figure(
             _("Horizontality (adoptions between peer sites)"),
             _percent(metrics.horizontality(flows, central)),
@@ -413,7 +447,7 @@ def _org_dashboard() -> Dashboard:
         ),
         Figure(
             _("Median days to first adoption at another site"),
-            metrics.rounded(_days(metrics.median(ttfa)), 1),
+            metrics.rounded(_days(metrics.weighted_quantile(ttfa, 0.5)), 1),
         ),
         Figure(_("Median hours to first answer"), responsiveness["median"]),
         Figure(_("Questions answered"), responsiveness["answered_share"], "%"),
@@ -428,9 +462,9 @@ def _org_dashboard() -> Dashboard:
     ]
     board.tables["flows"] = flows_table
     board.tables["contributions"] = _site_table(k)
-    for table in _responsiveness_tables(questions, k, by_site=True):
+    for table in _responsiveness_tables(k, by_site=True):
         board.tables[table.key] = table
-    board.tables["coverage"] = _coverage_table(requests, k)
+    board.tables["coverage"] = _coverage_table(k)
     board.tables["curve"] = _curve_table(board.curve)
     return board
 
@@ -451,24 +485,16 @@ def _curve_table(curve: list[tuple[date, int]]) -> Table:
 def _site_table(k: int) -> Table:
     """What each site gave and took: no individual, and no site with fewer than k people."""
     given = {
-        row["other_site_id"]: row["n"]
-        for row in DailyCount.objects.filter(kind=Kind.ADOPTED, topic_id=0)
-        .values("other_site_id")
-        .annotate(n=Sum("count"))
+        origin: n
+        for (_kind, origin), n in tallies(
+            "other_site_id", kinds=[Kind.ADOPTED], site_id=ALL
+        ).items()
     }
-    taken = {
-        row["site_id"]: row["n"]
-        for row in DailyCount.objects.filter(kind=Kind.ADOPTED, topic_id=0)
-        .values("site_id")
-        .annotate(n=Sum("count"))
-    }
+    taken = {site: n for (_kind, site), n in tallies("site_id", kinds=[Kind.ADOPTED]).items()}
     shared = {
-        row["site_id"]: row["n"]
-        for row in DailyCount.objects.filter(kind=Kind.PRACTICE_SHARED, topic_id=0)
-        .values("site_id")
-        .annotate(n=Sum("count"))
+        site: n for (_kind, site), n in tallies("site_id", kinds=[Kind.PRACTICE_SHARED]).items()
     }
-    people = people_by("site_id", other_site_id=0)
+    people = people_by("site_id")
     names = _site_names()
     groups = {
         pk: (people.get(pk, 0), float(given.get(pk, 0)))
@@ -497,20 +523,21 @@ def _site_dashboard(site: Site) -> Dashboard:
     people = people_in(site_id=site.pk)
     if not metrics.is_safe(people, k):
         return _unsafe(f"site:{site.code}", people)
-    gave = counts_by_kind(topic_id=0, other_site_id=site.pk)
-    took = counts_by_kind(topic_id=0, site_id=site.pk)
+    gave = counts_by_kind(other_site_id=site.pk)
+    took = counts_by_kind(site_id=site.pk)
     flows_table, _flows = _flow_table(site.pk, k)
-    questions = _questions(site_id=site.pk)
-    responsiveness = _responsiveness([q[:4] for q in questions])
-    coaching = _coaching(_requests(site_id=site.pk))
-    answered_for_others = (
-        DailyCount.objects.filter(
-            kind=Kind.ANSWERED_CROSS_SITE, topic_id=0, site_id=site.pk
-        ).aggregate(n=Sum("count"))["n"]
-        or 0
+    responsiveness = _responsiveness(
+        tallies(kinds=_QUESTION_KINDS, site_id=site.pk),
+        _distribution(rollups.HOURS_TO_FIRST_ANSWER, site_id=site.pk),
     )
+    coaching = _coaching(site_id=site.pk)
+    answered_for_others = took.get(Kind.ANSWERED_CROSS_SITE, 0)
     board = Dashboard(
-        scope=f"site:{site.code}", people=people, safe=True, curve=adoption_curve(site_id=site.pk)
+        scope=f"site:{site.code}",
+        people=people,
+        safe=True,
+        curve=adoption_curve(site_id=site.pk),
+        updated_at=_updated_at(),
     )
     board.figures = [
         Figure(_("Practices we shared"), took.get(Kind.PRACTICE_SHARED, 0)),
@@ -525,7 +552,7 @@ def _site_dashboard(site: Site) -> Dashboard:
         Figure(_("Reflections written here"), took.get(Kind.REFLECTED, 0)),
     ]
     board.tables["flows"] = flows_table
-    for table in _responsiveness_tables(questions, k, by_site=False):
+    for table in _responsiveness_tables(k, site_id=site.pk, by_site=False):
         board.tables[table.key] = table
     board.tables["curve"] = _curve_table(board.curve)
     return board
@@ -541,16 +568,16 @@ def _topic_dashboard(topic: Topic) -> Dashboard:
     if not metrics.is_safe(people, k):
         return _unsafe(f"topic:{topic.pk}", people)
     counts = counts_by_kind(topic_id=topic.pk)
-    questions = [q for q in _questions() if topic.pk in (q[4] or [])]
-    responsiveness = _responsiveness([q[:4] for q in questions])
-    coaching = _coaching(_requests(topic_id=topic.pk))
+    responsiveness = _responsiveness(
+        tallies(kinds=_QUESTION_KINDS, topic_id=topic.pk),
+        _distribution(rollups.HOURS_TO_FIRST_ANSWER, topic_id=topic.pk),
+    )
+    coaching = _coaching(topic_id=topic.pk)
     by_site = {
-        row["site_id"]: row["n"]
-        for row in DailyCount.objects.filter(kind=Kind.ADOPTED, topic_id=topic.pk)
-        .values("site_id")
-        .annotate(n=Sum("count"))
+        site: n
+        for (_kind, site), n in tallies("site_id", kinds=[Kind.ADOPTED], topic_id=topic.pk).items()
     }
-    people_site = people_by("site_id", topic_id=topic.pk, kind=Kind.ADOPTED, other_site_id=0)
+    people_site = people_by("site_id", topic_id=topic.pk, kind=Kind.ADOPTED)
     groups = {pk: (people_site.get(pk, 0), float(n)) for pk, n in by_site.items()}
     shown = metrics.suppress(groups, k)
     names = _site_names()
@@ -559,6 +586,7 @@ def _topic_dashboard(topic: Topic) -> Dashboard:
         people=people,
         safe=True,
         curve=adoption_curve(topic_id=topic.pk),
+        updated_at=_updated_at(),
     )
     board.figures = [
         Figure(_("Practices shared"), counts.get(Kind.PRACTICE_SHARED, 0)),

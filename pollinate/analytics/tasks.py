@@ -12,5 +12,14 @@ def xapi_flush() -> None:
     flush()
 
 
+def rollups_fold() -> None:
+    """Folds the activities recorded since the last fold into the rollups (idempotent)."""
+    from pollinate.analytics.rollups import rollups_fold as fold
+
+    fold()
+
+
 # Picks up statements whose task ran out of retries while the LRS was down.
 task_periodic("pollinate.analytics.tasks.xapi_flush", minute="*/10")
+# The subscriber enqueues a fold after writes; this catches anything a lost task left behind.
+task_periodic("pollinate.analytics.tasks.rollups_fold", minute="*")
