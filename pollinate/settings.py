@@ -284,7 +284,7 @@ CHAT_RATE_WINDOW = env_int("CHAT_RATE_WINDOW", 10, minimum=1)  # seconds
 
 # Product rules, overridable per organisation.
 PRIVACY_MIN_GROUP = env_int("PRIVACY_MIN_GROUP", 5, minimum=1)
-# Analytics (docs/analytics.md): an administrator may turn on named recognition; xAPI goes to an LRS.
+# Analytics (docs/analytics.md): named recognition is opt-in; xAPI statements go to an LRS.
 ANALYTICS_NAMED_RECOGNITION = env_bool("ANALYTICS_NAMED_RECOGNITION", False)
 ANALYTICS_CACHE_SECONDS = env_int("ANALYTICS_CACHE_SECONDS", 300, minimum=0)
 # Seconds a write waits before its activity is folded into the rollups (0: right after commit).
