@@ -15,7 +15,6 @@ from pollinate.core.search import search_ids
 from pollinate.people.models import Person, Site, Topic
 from pollinate.people.selectors import topic_descendant_ids
 from pollinate.practices.models import (
-    LIVE_STATUSES,
     Adoption,
     AdoptionStatus,
     Comment,
@@ -54,7 +53,7 @@ def _filtered(*, actor: Person, filters: PracticeFilters) -> QuerySet[Practice]:
     elif filters.status:
         practices = Practice.objects.visible_to(actor).filter(status=filters.status)
     elif not filters.query:
-        practices = Practice.objects.filter(status__in=LIVE_STATUSES)
+        practices = Practice.objects.live()
     else:
         practices = Practice.objects.visible_to(actor)
     if filters.topic is not None:
