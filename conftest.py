@@ -146,9 +146,13 @@ def smtp(settings: Any) -> Iterator[SmtpInbox]:
         yield inbox
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's headless Chromium driven by Playwright (one per test process)."""
+    """Debian's headless Chromium driven by Playwright (one per test module).
+
+    Module scope, not session: Playwright's sync API keeps an event loop running in this thread
+    while the browser is open, which would break asyncio.run() in later non-browser tests.
+    """
     # Playwright's sync API runs an event loop in this thread; the ORM calls made by tests
     # alongside it are synchronous and safe here.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
