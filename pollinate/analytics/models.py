@@ -116,6 +116,14 @@ class Tally(models.Model):
                 fields=["kind", "site_id", "other_site_id", "topic_id"], name="analytics_tally_key"
             )
         ]
+        # Lists per site or per site pair for one topic (flows, what each site gave and took).
+        indexes = [
+            models.Index(
+                # Covering (count last): a list of site pairs never touches the table.
+                fields=["kind", "topic_id", "other_site_id", "site_id", "count"],
+                name="analytics_tally_topic",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} site={self.site_id} other={self.other_site_id}: {self.count}"
@@ -137,6 +145,12 @@ class GroupSize(models.Model):
             models.UniqueConstraint(
                 fields=["kind", "site_id", "other_site_id", "topic_id"],
                 name="analytics_groupsize_key",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["kind", "topic_id", "other_site_id", "site_id", "people"],
+                name="analytics_groupsize_topic",
             )
         ]
 
@@ -164,6 +178,12 @@ class DurationBucket(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["kind", "site_id", "topic_id", "bucket"], name="analytics_duration_key"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["kind", "topic_id", "site_id", "count", "total_ms"],
+                name="analytics_duration_topic",
             )
         ]
 

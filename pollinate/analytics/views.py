@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 from typing import Any
 
 from django.http import Http404, HttpResponse
@@ -23,7 +24,28 @@ def too_small_message() -> str:
     return _("Not enough people to show this safely.")
 
 
+# A page shows the largest rows of a table (they come sorted) and every n-th week of the curve;
+# the CSV has every row. Rendering a thousand rows cost more than computing the whole dashboard.
+PAGE_ROWS = 25
+
+
+def _on_page(board: Dashboard) -> Dashboard:
+    tables = {}
+    for key, table in board.tables.items():
+        rows = table.rows
+        if len(rows) > PAGE_ROWS:
+            if key == "curve":
+                step = -(-len(rows) // PAGE_ROWS)
+                rows = rows[::-1][::step][::-1]  # every step-th week, ending with the latest
+            else:
+                rows = rows[:PAGE_ROWS]
+        tables[key] = replace(table, rows=rows, hidden=len(table.rows) - len(rows))
+    return replace(board, tables=tables)
+
+
 def _context(board: Dashboard, **extra: Any) -> dict[str, Any]:
+    full = board
+    board = _on_page(board)
     flows = board.tables.get("flows")
     heat_labels: list[str] = []
     heat_cells: list[charts.Cell] = []
@@ -44,7 +66,7 @@ def _context(board: Dashboard, **extra: Any) -> dict[str, Any]:
         "board": board,
         "k": selectors.k_min(),
         "too_small": too_small_message(),
-        "curve_chart": charts.line(board.curve),
+        "curve_chart": charts.line(full.curve),
         "bars": charts.bars(bar_rows),
         "heat_labels": heat_labels,
         "heat_cells": heat_cells,
