@@ -229,16 +229,15 @@ def weighted_quantile(points: Iterable[tuple[float, int]], q: float) -> float | 
         return None
     position = (total - 1) * q
     low = math.floor(position)
-
-    def at(index: int) -> float:
-        seen = 0
-        for value, count in ordered:
-            seen += count
-            if index < seen:
-                return value
-        return ordered[-1][0]
-
-    below = at(low)
+    below = above = ordered[-1][0]
+    seen = 0
+    for i, (value, count) in enumerate(ordered):
+        seen += count
+        if low < seen:
+            below = value
+            # The next position is in this bucket too, or in the next one.
+            above = value if low + 1 < seen or i + 1 == len(ordered) else ordered[i + 1][0]
+            break
     if position == low:
         return below
-    return below + (position - low) * (at(low + 1) - below)
+    return below + (position - low) * (above - below)

@@ -220,12 +220,14 @@ def _flow_cells(site_filter: int | None) -> list[tuple[int, int, int, int]]:
 
 
 def _flow_table(site_filter: int | None, k: int) -> tuple[Table, list[metrics.Flow]]:
-    flows: list[metrics.Flow] = []
+    by_origin: dict[int, int] = defaultdict(int)
     groups: dict[tuple[int, int], tuple[int, float | None]] = {}
     for origin, adopter, n, people in _flow_cells(site_filter):
-        flows.append(metrics.Flow(origin=origin, adopter=adopter, count=n))
+        by_origin[origin] += n
         # People behind a pair are counted under its non-zero origin only (0 is "unknown").
         groups[(origin, adopter)] = (people if origin else 0, n)
+    # One flow per origin to "any other site": every metric of flows only needs the origin.
+    flows = [metrics.Flow(origin=o, adopter=ALL, count=n) for o, n in by_origin.items()]
     shown = metrics.suppress(groups, k)
     names = _site_names()
     table = Table(
