@@ -7,13 +7,14 @@ from django.views.static import serve
 
 from pollinate.api import api
 from pollinate.people.views import language_set
+from pollinate.practices import views as practices_views
 
 admin.site.site_header = "Pollinate administration"
 admin.site.site_title = "Pollinate"
 
 urlpatterns = [
     path("", include("pollinate.core.urls")),
-    path("", include("pollinate.activity.urls")),
+    path("", practices_views.home, name="home"),
     path("practices/", include("pollinate.practices.urls")),
     path("coaching/", include("pollinate.coaching.urls")),
     path("questions/", include("pollinate.questions.urls")),

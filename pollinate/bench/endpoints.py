@@ -122,7 +122,7 @@ def _comment_post(bench: Person) -> Target:
 
 
 ENDPOINTS: list[Endpoint] = [
-    Endpoint("home", lambda bench: Target(_url("activity:home")), "home feed of one's own site"),
+    Endpoint("home", lambda bench: Target(_url("home")), "home feed of one's own site"),
     Endpoint("directory", lambda bench: Target(_url("people:directory")), "people directory"),
     Endpoint(
         "who_knows",

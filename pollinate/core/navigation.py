@@ -18,7 +18,7 @@ class NavItem:
 
 
 NAV_ITEMS: tuple[NavItem, ...] = (
-    NavItem("home", _("Home"), "activity:home"),
+    NavItem("home", _("Home"), "home"),
     NavItem("practices", _("Practices"), "practices:list"),
     NavItem("questions", _("Questions"), "questions:list"),
     NavItem("coaching", _("Coaching"), "coaching:home"),

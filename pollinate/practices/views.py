@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from pollinate.activity.selectors import activity_list_for_site
 from pollinate.core.ratelimit import RateLimited, rate_limited_response
 from pollinate.people.access import MemberRequest, access_site, access_topic, member_required
 from pollinate.people.models import Person, RoleName
@@ -54,6 +55,22 @@ PAGE_SIZE = 20
 
 # ---------------------------------------------------------------------------------------------
 # Lists, search, feed
+
+
+@require_GET
+@member_required
+def home(request: MemberRequest) -> HttpResponse:
+    """The home page: the practices feed, my site's adoptions, my practices, site activity."""
+    person = request.person
+    context = {
+        "person": person,
+        "feed": selectors.practice_feed(actor=person),
+        "site_adoptions": selectors.adoptions_by_site(site=person.site),
+        "my_practices": selectors.my_practices(actor=person),
+        "review_due": selectors.practices_needing_review(actor=person)[:5],
+        "site_activity": activity_list_for_site(site=person.site)[:10],
+    }
+    return render(request, "practices/home.html", context)
 
 
 @require_GET

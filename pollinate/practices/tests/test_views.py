@@ -434,7 +434,7 @@ def test_the_home_feed_shows_practices_from_other_sites_and_loads_more(
     _many_practices(15)
     client = as_client(charlie)
     with django_assert_max_num_queries(22):
-        home = client.get(reverse("activity:home"))
+        home = client.get(reverse("home"))
     body = home.content.decode()
     assert body.count('<article class="practice-card"') == 12
     assert "Load more" in body
@@ -452,7 +452,7 @@ def test_the_feed_prefers_followed_topics(as_client: Any, charlie: Person) -> No
     followed.topics.add(topic)
     PracticeFactory(title="Unrelated far away", owner=PersonFactory(site=SiteFactory(country="JP")))
     services.follow_set(actor=charlie, on=True, topic=topic)
-    body = as_client(charlie).get(reverse("activity:home")).content.decode()
+    body = as_client(charlie).get(reverse("home")).content.decode()
     assert "Followed welding tip" in body
     assert "Unrelated far away" not in body
 
