@@ -51,11 +51,8 @@ class DailyCount(models.Model):
                 name="analytics_dailycount_key",
             )
         ]
-        indexes = [
-            models.Index(fields=["kind", "topic_id", "day"], name="analytics_count_kind_topic"),
-            models.Index(fields=["site_id", "kind", "day"], name="analytics_count_site"),
-            models.Index(fields=["other_site_id", "kind"], name="analytics_count_origin"),
-        ]
+        # No other index: dashboards read Tally and WeeklyCount; every index here would slow the
+        # rebuild's million-row insert for no reader.
 
     def __str__(self) -> str:
         return f"{self.day} {self.kind} site={self.site_id} topic={self.topic_id}: {self.count}"
@@ -79,10 +76,7 @@ class Participant(models.Model):
                 name="analytics_participant_key",
             )
         ]
-        indexes = [
-            models.Index(fields=["site_id", "topic_id"], name="analytics_part_site"),
-            models.Index(fields=["topic_id", "kind"], name="analytics_part_topic"),
-        ]
+        # Only the key: dashboards read GroupSize, the fold looks participants up by the key.
 
     def __str__(self) -> str:
         return f"{self.kind} site={self.site_id} person={self.person_id}"
