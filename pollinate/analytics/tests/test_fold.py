@@ -178,3 +178,22 @@ def test_weighted_quantile_matches_numpy_on_the_expanded_values(points, q):
 def test_duration_buckets_keep_the_order_of_durations(a, b):
     if a <= b:
         assert metrics.duration_bucket(a) <= metrics.duration_bucket(b)
+
+
+def test_reflections_grouped_by_the_database_equal_their_replay(record, site_a, site_b, crowd):
+    s = build(record, site_a, site_b)
+    people = [*s.lyon_people[:3], *s.porto_people[:2]]
+    for n, person in enumerate(people * 2):
+        # Late in the UTC day, so a local-time grouping would put some on the wrong day.
+        when = T0.replace(hour=23, minute=30) + timedelta(days=n % 3)
+        record(
+            "reflection.written",
+            actor=person,
+            object_type="reflections.reflection",
+            object_id=n,
+            when=when,
+        )
+    folded = _all_rollups()
+    assert Tally.objects.get(kind="reflected", site_id=-1, other_site_id=-1, topic_id=0).count == 10
+    assert rollups.rollups_rebuild() == 24
+    assert _all_rollups() == folded
