@@ -443,6 +443,7 @@ def run(*, var_dir: Path, sizes: dict[str, int], seed: int, samples: int) -> dic
         "rebuild_s": rebuild["seconds"],
         "rebuild_cpu_s": rebuild["cpu_seconds"],
         "write_overhead_percent": round(100 * writes["overhead_share"], 1),
+        "fold_cpu_ms_per_activity": writes["fold"]["cpu_ms_per_activity"],
         "targets": {
             "dashboard_ms": TARGET_DASHBOARD_MS,
             "rebuild_s": TARGET_REBUILD_S,

@@ -417,8 +417,11 @@ class BatchStore(Store):
         tallies = [(str(k), s, o, t, n) for (k, s, o, t), n in self.tallies.items() if n]
         _sql(_insert(Tally, _TALLY_COLUMNS, add=("count",), keys=_TALLY_COLUMNS[:4]), tallies)
         # A gauge that went back to zero (a positive outcome turned negative) leaves no row, as
-        # in a rebuild.
-        Tally.objects.filter(count=0).delete()
+        # in a rebuild. Only keys this batch lowered can have reached zero.
+        for gauge, site, other, topic in [key for key, n in self.tallies.items() if n < 0]:
+            Tally.objects.filter(
+                kind=gauge, site_id=site, other_site_id=other, topic_id=topic, count=0
+            ).delete()
         weekly = [(str(k), s, t, w, n) for (k, s, t, w), n in self.weekly.items() if n]
         _sql(_insert(WeeklyCount, _WEEK_COLUMNS, add=("count",), keys=_WEEK_COLUMNS[:4]), weekly)
         _sql(
@@ -460,9 +463,13 @@ class BatchStore(Store):
             for i in range(0, len(wanted), chunk):
                 part = wanted[i : i + chunk]
                 values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(part))
+                # A join, not a row-value IN: SQLite scans the whole table for the latter.
+                on = " AND ".join(
+                    f"p.{column} = v.column{i}" for i, column in enumerate(_PARTICIPANT_COLUMNS, 1)
+                )
                 cursor.execute(
-                    f"SELECT {', '.join(_PARTICIPANT_COLUMNS)} FROM {table} "  # noqa: S608 -- ours
-                    f"WHERE ({', '.join(_PARTICIPANT_COLUMNS)}) IN (VALUES {values})",
+                    f"SELECT {', '.join('p.' + c for c in _PARTICIPANT_COLUMNS)} "  # noqa: S608 -- ours
+                    f"FROM (VALUES {values}) AS v JOIN {table} p ON {on}",
                     [v for row in part for v in row],
                 )
                 existing.update(tuple(row) for row in cursor.fetchall())

@@ -70,6 +70,9 @@ ENGINES: list[Engine] = [
             ("dashboard_warm_p50_ms", "ms (organisation dashboard, cached, server time)"),
             ("rebuild_s", "s (full rollup rebuild from the spine)"),
             ("write_overhead_percent", "% added to a practice adoption by the rollups"),
+            ("dashboard_cold_cpu_p50_ms", "ms CPU (organisation dashboard, cache empty)"),
+            ("rebuild_cpu_s", "s CPU (full rollup rebuild from the spine)"),
+            ("fold_cpu_ms_per_activity", "ms CPU per activity folded by the worker"),
         )
     ),
 ]

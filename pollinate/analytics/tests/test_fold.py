@@ -104,6 +104,9 @@ def test_a_positive_outcome_that_turns_negative_leaves_the_share(record, site_a,
     assert figures["Adoptions with a positive outcome"] == 33.3
     positive = Tally.objects.filter(kind=rollups.ADOPTED_POSITIVE, site_id=-1, other_site_id=-1)
     assert positive.get().count == 1
+    folded = _all_rollups()
+    rollups.rollups_rebuild()
+    assert _all_rollups() == folded  # the gauge that fell to zero left no row on either path
 
 
 def test_the_fold_resumes_after_its_cursor_and_never_folds_twice(record, site_a, site_b):
