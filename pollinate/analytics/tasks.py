@@ -15,8 +15,10 @@ def xapi_flush() -> None:
 def rollups_fold() -> None:
     """Folds the activities recorded since the last fold into the rollups (idempotent)."""
     from pollinate.analytics.rollups import rollups_fold as fold
+    from pollinate.analytics.selectors import org_dashboard_refresh
 
-    fold()
+    if fold():
+        org_dashboard_refresh()
 
 
 # Picks up statements whose task ran out of retries while the LRS was down.

@@ -200,3 +200,30 @@ def test_reflections_grouped_by_the_database_equal_their_replay(record, site_a, 
     assert Tally.objects.get(kind="reflected", site_id=-1, other_site_id=-1, topic_id=0).count == 10
     assert rollups.rollups_rebuild() == 24
     assert _all_rollups() == folded
+
+
+def test_a_fold_that_changed_something_refreshes_the_cached_organisation_dashboard(
+    record, site_a, site_b, settings
+):
+    from django.core.cache import cache
+
+    from pollinate.analytics.tasks import rollups_fold
+
+    settings.PRIVACY_MIN_GROUP = 1
+    build(record, site_a, site_b)
+    settings.ANALYTICS_CACHE_SECONDS = 300
+    key = f"analytics:org:k{selectors.k_min()}"
+    cache.delete(key)
+    rollups_fold()
+    assert cache.get(key) is None  # nothing new was folded: nothing recomputed
+    Activity.objects.create(
+        verb="practice.shared",
+        object_type="practices.practice",
+        object_id=424242,
+        site=site_a,
+        created_at=T0,
+        payload={"practice_site": site_a.pk},
+    )
+    rollups_fold()
+    figures = {f.label: f.value for f in cache.get(key).figures}
+    assert figures["Practices shared"] == 4
