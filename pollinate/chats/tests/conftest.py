@@ -8,12 +8,15 @@ import threading
 import time
 import types
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 import uvicorn
 import websockets
 from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.signals import connection_created
 
 from pollinate.chats.models import Chat, ChatVisibility
 from pollinate.chats.tests.factories import ChatFactory
@@ -54,18 +57,58 @@ class RealtimeServer:
         return headers
 
 
-@pytest.fixture
-def realtime(transactional_db: None) -> Iterator[RealtimeServer]:
-    """Uvicorn serving ``pollinate.asgi`` in a thread, on the test database.
-
-    The test database is SQLite in memory, which only exists on this connection: every thread
-    (test, live server, uvicorn's database threads) is pointed at the same connection object.
-    """
+@contextmanager
+def _one_shared_connection() -> Iterator[None]:
+    """Every thread uses the test thread's connection: an in-memory SQLite database only exists
+    on that connection (Django's live server does the same, and only in this case)."""
     connection = connections["default"]
     connection.ensure_connection()
     connection.inc_thread_sharing()
     original = connections._connections
     connections._connections = types.SimpleNamespace(default=connection)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        connections._connections = original
+        connection.dec_thread_sharing()
+
+
+@contextmanager
+def _own_connections() -> Iterator[None]:
+    """Every thread opens its own connection, as in production; closed again at the end.
+
+    One connection must not be shared here: threads would interleave on it, and the consumers'
+    ``close_old_connections()`` drops a connection that another thread holds in a transaction
+    (its autocommit is off then), so that thread's COMMIT finds the connection closed. The
+    database is a real server and the test is transactional, so every connection sees the
+    committed data. Connections left open in long-lived threads (asgiref's executor) would keep
+    the test database busy, so they are closed when the server stops.
+    """
+    test_thread = threading.get_ident()
+    opened: list[BaseDatabaseWrapper] = []
+
+    def remember(sender: object, connection: BaseDatabaseWrapper, **kwargs: object) -> None:
+        if threading.get_ident() != test_thread:
+            opened.append(connection)
+
+    connection_created.connect(remember, weak=False)
+    try:
+        yield
+    finally:
+        connection_created.disconnect(remember)
+        for connection in opened:
+            connection.inc_thread_sharing()
+            try:
+                connection.close()
+            finally:
+                connection.dec_thread_sharing()
+
+
+@pytest.fixture
+def realtime(transactional_db: None) -> Iterator[RealtimeServer]:
+    """Uvicorn serving ``pollinate.asgi`` in a thread, on the test database."""
+    connection = connections["default"]
+    in_memory = connection.vendor == "sqlite" and connection.is_in_memory_db()
     from pollinate.asgi import application
     from pollinate.chats import consumers
 
@@ -81,20 +124,19 @@ def realtime(transactional_db: None) -> Iterator[RealtimeServer]:
         lifespan="off",
         log_level="warning",
     )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield RealtimeServer(port)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        connections._connections = original
-        connection.dec_thread_sharing()
+    with _one_shared_connection() if in_memory else _own_connections():
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        try:
+            yield RealtimeServer(port)
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10)
 
 
 class Socket:
