@@ -216,28 +216,52 @@ def duration_bucket(ms: int) -> int:
     return math.floor(math.log10(ms / BUCKET_FLOOR_MS) * BUCKETS_PER_DECADE) + 1
 
 
-def weighted_quantile(points: Iterable[tuple[float, int]], q: float) -> float | None:
-    """``quantile`` of the multiset where each ``(value, count)`` repeats ``value`` ``count`` times.
+Cell = tuple[int, int, int]  # bucket, count, sum of the durations in milliseconds
 
-    Same linear interpolation as ``numpy.quantile`` on the expanded values, without expanding.
+
+def bucket_bounds(bucket: int) -> tuple[float, float]:
+    """The [low, high) milliseconds a bucket covers."""
+    if bucket <= 0:
+        return 0.0, float(BUCKET_FLOOR_MS)
+    return (
+        BUCKET_FLOOR_MS * 10 ** ((bucket - 1) / BUCKETS_PER_DECADE),
+        BUCKET_FLOOR_MS * 10 ** (bucket / BUCKETS_PER_DECADE),
+    )
+
+
+def histogram_quantile(cells: Iterable[Cell], q: float) -> float | None:
+    """The ``q`` quantile, in hours, of durations kept as log-spaced buckets with their sums.
+
+    Same linear interpolation between ranks as ``numpy.quantile``. A bucket's members are taken
+    as spread evenly around their mean, as widely as the bucket allows on both sides of it: a
+    bucket holding one value gives that value exactly; a crowded one is not collapsed onto a
+    single point, so a percentile falling inside it moves with its rank.
     """
     if not 0 <= q <= 1:
         raise ValueError("q must be between 0 and 1")
-    ordered = sorted((value, count) for value, count in points if count > 0)
-    total = sum(count for _value, count in ordered)
+    ordered = sorted(cell for cell in cells if cell[1] > 0)
+    total = sum(count for _bucket, count, _ms in ordered)
     if total == 0:
         return None
     position = (total - 1) * q
     low = math.floor(position)
-    below = above = ordered[-1][0]
-    seen = 0
-    for i, (value, count) in enumerate(ordered):
-        seen += count
-        if low < seen:
-            below = value
-            # The next position is in this bucket too, or in the next one.
-            above = value if low + 1 < seen or i + 1 == len(ordered) else ordered[i + 1][0]
-            break
+
+    def at(rank: int) -> float:
+        seen = 0
+        for bucket, count, total_ms in ordered:
+            if rank < seen + count:
+                mean = total_ms / count
+                if count == 1:
+                    return mean / 3_600_000
+                start, end = bucket_bounds(bucket)
+                width = max(min(end - start, 2 * (mean - start), 2 * (end - mean)), 0.0)
+                offset = ((rank - seen) + 0.5) / count - 0.5
+                return (mean + width * offset) / 3_600_000
+            seen += count
+        bucket, count, total_ms = ordered[-1]
+        return total_ms / count / 3_600_000
+
+    below = at(low)
     if position == low:
         return below
-    return below + (position - low) * (above - below)
+    return below + (position - low) * (at(low + 1) - below)

@@ -15,6 +15,7 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
@@ -163,24 +164,22 @@ def adoption_curve(*, topic_id: int = 0, site_id: int = ALL) -> list[tuple[date,
     return curve
 
 
-def distributions(kind: str, column: str, **fixed: int) -> dict[int, list[tuple[float, int]]]:
-    """Duration histograms in hours, one per value of ``column``: (bucket mean, count) points."""
+def distributions(kind: str, column: str, **fixed: int) -> dict[int, list[metrics.Cell]]:
+    """Duration histograms, one per value of ``column``: (bucket, count, sum in ms) cells."""
     where = {"site_id": ALL, "topic_id": 0, **fixed}
     where.pop(column)
-    found: dict[int, list[tuple[float, int]]] = defaultdict(list)
-    rows = DurationBucket.objects.filter(kind=kind, **where).values_list(
-        column, "count", "total_ms"
-    )
-    for key, n, total_ms in rows:
-        if key != ALL and n:
-            found[key].append((total_ms / n / 3_600_000, n))
+    found: dict[int, list[metrics.Cell]] = defaultdict(list)
+    rows = DurationBucket.objects.filter(kind=kind, **where)
+    for key, bucket, n, total_ms in rows.values_list(column, "bucket", "count", "total_ms"):
+        if key != ALL:
+            found[key].append((bucket, n, total_ms))
     return found
 
 
-def _distribution(kind: str, **fixed: int) -> list[tuple[float, int]]:
+def _distribution(kind: str, **fixed: int) -> list[metrics.Cell]:
     where = {"site_id": ALL, "topic_id": 0, **fixed}
-    rows = DurationBucket.objects.filter(kind=kind, **where).values_list("count", "total_ms")
-    return [(total_ms / n / 3_600_000, n) for n, total_ms in rows if n]
+    rows = DurationBucket.objects.filter(kind=kind, **where)
+    return list(rows.values_list("bucket", "count", "total_ms"))
 
 
 def _hours(value: float | None) -> float | None:
@@ -198,36 +197,40 @@ def _site_names() -> dict[int, str]:
 # ------------------------------------------------------------------------------ spread tables
 
 
-def _flow_cells(site_filter: int | None) -> list[tuple[int, int, int, int]]:
-    """(origin, adopter, adoptions, people) per site pair: at most sites² rows.
-
-    Two covering-index range scans merged here: cheaper than a join on SQLite.
-    """
-    pair = {"kind": Kind.ADOPTED, "topic_id": 0, "other_site_id__gte": 0, "site_id__gte": 0}
-    tally = Tally.objects.filter(**pair)
-    sizes = GroupSize.objects.filter(**pair)
-    if site_filter is not None:
-        tally = tally.filter(Q(site_id=site_filter) | Q(other_site_id=site_filter))
-        sizes = sizes.filter(Q(site_id=site_filter) | Q(other_site_id=site_filter))
-    people = {
-        (origin, adopter): n
-        for origin, adopter, n in sizes.values_list("other_site_id", "site_id", "people")
-    }
-    return [
-        (origin, adopter, n, people.get((origin, adopter), 0))
-        for origin, adopter, n in tally.values_list("other_site_id", "site_id", "count")
-    ]
-
-
 def _flow_table(site_filter: int | None, k: int) -> tuple[Table, list[metrics.Flow]]:
-    by_origin: dict[int, int] = defaultdict(int)
-    groups: dict[tuple[int, int], tuple[int, float | None]] = {}
-    for origin, adopter, n, people in _flow_cells(site_filter):
-        by_origin[origin] += n
-        # People behind a pair are counted under its non-zero origin only (0 is "unknown").
-        groups[(origin, adopter)] = (people if origin else 0, n)
-    # One flow per origin to "any other site": every metric of flows only needs the origin.
-    flows = [metrics.Flow(origin=o, adopter=ALL, count=n) for o, n in by_origin.items()]
+    """Site pairs with at least k people, read through their group sizes (a few hundred rows of
+    up to sites²); the others are only counted. ``metrics.suppress`` still decides, given the
+    shown candidates and up to two stand-ins for the withheld (all its rule needs to know)."""
+    pair = {"kind": Kind.ADOPTED, "topic_id": 0, "other_site_id__gte": 0, "site_id__gte": 0}
+    pairs = Tally.objects.filter(**pair)
+    if site_filter is not None:
+        pairs = pairs.filter(Q(site_id=site_filter) | Q(other_site_id=site_filter))
+    tally, size = Tally._meta.db_table, GroupSize._meta.db_table
+    # People behind a pair are counted under its non-zero origin only (0 is "unknown").
+    sql = (
+        f"SELECT g.other_site_id, g.site_id, g.people, t.count FROM {size} g "  # noqa: S608 -- our tables
+        f"JOIN {tally} t ON t.kind = g.kind AND t.site_id = g.site_id "
+        "AND t.other_site_id = g.other_site_id AND t.topic_id = g.topic_id "
+        "WHERE g.kind = %s AND g.topic_id = 0 AND g.other_site_id > 0 AND g.site_id >= 0 "
+        "AND g.people >= %s"
+    )
+    params: list[Any] = [str(Kind.ADOPTED), k]
+    if site_filter is not None:
+        sql += " AND (g.site_id = %s OR g.other_site_id = %s)"
+        params += [site_filter, site_filter]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        candidates = cursor.fetchall()
+    groups: dict[tuple[int, int], tuple[int, float | None]] = {
+        (origin, adopter): (people, n) for origin, adopter, people, n in candidates
+    }
+    withheld = pairs.count() - len(groups)
+    for stand_in in range(min(withheld, 2)):
+        groups[(ALL, -2 - stand_in)] = (0, None)
+    flows = [
+        metrics.Flow(origin=origin, adopter=ALL, count=n)
+        for (_kind, origin), n in tallies("other_site_id", kinds=[Kind.ADOPTED]).items()
+    ]
     shown = metrics.suppress(groups, k)
     names = _site_names()
     table = Table(
@@ -238,7 +241,7 @@ def _flow_table(site_filter: int | None, k: int) -> tuple[Table, list[metrics.Fl
             [names.get(origin, "?"), names.get(adopter, "?"), int(value or 0)]
             for (origin, adopter), value in sorted(shown.items(), key=lambda kv: -(kv[1] or 0))
         ],
-        withheld=len(groups) - len(shown),
+        withheld=withheld + len(groups) - min(withheld, 2) - len(shown),
     )
     return table, flows
 
@@ -248,14 +251,14 @@ def _flow_table(site_filter: int | None, k: int) -> tuple[Table, list[metrics.Fl
 _QUESTION_KINDS = (Kind.ASKED, rollups.FIRST_ANSWER, rollups.FIRST_ANSWER_CROSS)
 
 
-def _responsiveness(counts: dict[str, int], hours: list[tuple[float, int]]) -> dict[str, Any]:
+def _responsiveness(counts: dict[str, int], hours: list[metrics.Cell]) -> dict[str, Any]:
     asked = counts.get(Kind.ASKED, 0)
     answered = counts.get(rollups.FIRST_ANSWER, 0)
     return {
         "asked": asked,
         "answered_share": _percent(metrics.share(answered, asked)),
-        "median": _hours(metrics.weighted_quantile(hours, 0.5)),
-        "p90": _hours(metrics.weighted_quantile(hours, 0.9)),
+        "median": _hours(metrics.histogram_quantile(hours, 0.5)),
+        "p90": _hours(metrics.histogram_quantile(hours, 0.9)),
         "cross_share": _percent(metrics.share(counts.get(rollups.FIRST_ANSWER_CROSS, 0), answered)),
     }
 
@@ -350,7 +353,7 @@ def _coaching(*, site_id: int = ALL, topic_id: int = 0, loads: bool = False) -> 
     return {
         "requests": requests,
         "served_share": _percent(metrics.share(matched, requests)),
-        "median_match": _hours(metrics.weighted_quantile(hours, 0.5)),
+        "median_match": _hours(metrics.histogram_quantile(hours, 0.5)),
         "sessions": counts.get(Kind.SESSION, 0),
         "helped": counts.get(Kind.HELPED, 0),
         "helped_share": _percent(
@@ -484,7 +487,7 @@ def _org_dashboard() -> Dashboard:
         ),
         Figure(
             _("Median days to first adoption at another site"),
-            metrics.rounded(_days(metrics.weighted_quantile(ttfa, 0.5)), 1),
+            metrics.rounded(_days(metrics.histogram_quantile(ttfa, 0.5)), 1),
         ),
         Figure(_("Median hours to first answer"), responsiveness["median"]),
         Figure(_("Questions answered"), responsiveness["answered_share"], "%"),

@@ -167,16 +167,6 @@ def test_the_page_says_when_the_figures_were_updated(
     assert "ago: new activity reaches these figures within seconds" in body
 
 
-@given(st.lists(st.tuples(st.floats(0, 1e4), st.integers(0, 5)), max_size=30), st.floats(0, 1))
-def test_weighted_quantile_matches_numpy_on_the_expanded_values(points, q):
-    expanded = [value for value, count in points for _ in range(count)]
-    got = metrics.weighted_quantile(points, q)
-    if not expanded:
-        assert got is None
-    else:
-        assert got == pytest.approx(float(np.quantile(expanded, q)), rel=1e-9, abs=1e-9)
-
-
 @given(st.integers(0, 10**12), st.integers(0, 10**12))
 def test_duration_buckets_keep_the_order_of_durations(a, b):
     if a <= b:
@@ -227,3 +217,37 @@ def test_a_fold_that_changed_something_refreshes_the_cached_organisation_dashboa
     rollups_fold()
     figures = {f.label: f.value for f in cache.get(key).figures}
     assert figures["Practices shared"] == 4
+
+
+def _cells(durations_ms: list[int]) -> list[metrics.Cell]:
+    cells: dict[int, list[int]] = {}
+    for ms in durations_ms:
+        cell = cells.setdefault(metrics.duration_bucket(ms), [0, 0])
+        cell[0] += 1
+        cell[1] += ms
+    return [(bucket, n, total) for bucket, (n, total) in cells.items()]
+
+
+@given(st.lists(st.integers(0, 10**10), min_size=1, max_size=40), st.floats(0, 1))
+def test_histogram_quantiles_stay_within_the_data_buckets_and_are_exact_for_one_value_each(
+    durations, q
+):
+    hours = [ms / 3_600_000 for ms in durations]
+    got = metrics.histogram_quantile(_cells(durations), q)
+    assert got is not None
+    # Equal values sharing a bucket are spread around their mean, never past their bucket.
+    low = metrics.bucket_bounds(metrics.duration_bucket(min(durations)))[0] / 3_600_000
+    high = metrics.bucket_bounds(metrics.duration_bucket(max(durations)))[1] / 3_600_000
+    assert low - 1e-9 <= got <= high + 1e-9
+    buckets = [metrics.duration_bucket(ms) for ms in durations]
+    if len(set(buckets)) == len(buckets):
+        assert got == pytest.approx(float(np.quantile(hours, q)), rel=1e-9, abs=1e-9)
+
+
+def test_histogram_medians_and_p90_of_a_realistic_spread_are_within_two_percent():
+    rng = np.random.default_rng(8)
+    durations = [int(x) for x in rng.exponential(20 * 3_600_000, size=20_000)]
+    hours = [ms / 3_600_000 for ms in durations]
+    for q in (0.5, 0.9):
+        got = metrics.histogram_quantile(_cells(durations), q)
+        assert got == pytest.approx(float(np.quantile(hours, q)), rel=0.02)
