@@ -85,6 +85,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "pollinate.core.middleware.DatabaseUnavailableMiddleware",
+    "pollinate.core.middleware.RequestSizeLimitMiddleware",
     "pollinate.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -6,6 +6,7 @@ import json
 import logging
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
@@ -45,6 +46,38 @@ class ContentSecurityPolicyMiddleware:
             response["Content-Security-Policy"] = policy
         response.setdefault("Permissions-Policy", "camera=(self), microphone=(), geolocation=()")
         return response
+
+
+class RequestSizeLimitMiddleware:
+    """Refuses a request whose declared body is too large before any of it is read (413).
+
+    The limit is the largest accepted upload plus room for the other form fields; Django's own
+    DATA_UPLOAD_MAX_MEMORY_SIZE still bounds non-file fields.
+    """
+
+    FORM_OVERHEAD = 1024 * 1024
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        limit = settings.UPLOAD_MAX_BYTES + self.FORM_OVERHEAD
+        if declared > limit:
+            message = _("This upload is too large: the limit is %(limit)s MB.") % {
+                "limit": round(settings.UPLOAD_MAX_BYTES / 1_048_576, 1)
+            }
+            if request.path.startswith("/api/"):
+                body = json.dumps({"code": "too_large", "message": message})
+                return HttpResponse(body, status=413, content_type="application/json")
+            html = render_to_string(
+                "core/error.html", {"status": 413, "message": message}, request=request
+            )
+            return HttpResponse(html, status=413)
+        return self.get_response(request)
 
 
 class DatabaseUnavailableMiddleware:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
+from pollinate.core.ratelimit import rate_limit
 from pollinate.people import views
 from pollinate.people.forms import SignInForm
 
@@ -20,11 +21,14 @@ urlpatterns = [
     path("sign-out/", auth_views.LogoutView.as_view(), name="sign_out"),
     path(
         "password/reset/",
-        auth_views.PasswordResetView.as_view(
-            template_name="people/password_reset.html",
-            email_template_name="people/email/password_reset.txt",
-            subject_template_name="people/email/password_reset_subject.txt",
-            success_url=reverse_lazy("people:password_reset_done"),
+        # Each request sends an email: limited per client address so nobody can flood an inbox.
+        rate_limit("password_reset", limit=5, window=3600)(
+            auth_views.PasswordResetView.as_view(
+                template_name="people/password_reset.html",
+                email_template_name="people/email/password_reset.txt",
+                subject_template_name="people/email/password_reset_subject.txt",
+                success_url=reverse_lazy("people:password_reset_done"),
+            )
         ),
         name="password_reset",
     ),

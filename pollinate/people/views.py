@@ -15,6 +15,7 @@ from django.views.i18n import set_language
 
 from pollinate.activity.selectors import activity_list_for_person
 from pollinate.activity.verbs import verb_phrase
+from pollinate.core.ratelimit import rate_limit
 from pollinate.people import services
 from pollinate.people.access import (
     MemberRequest,
@@ -191,6 +192,7 @@ def my_activity(request: MemberRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @member_required
+@rate_limit("invitation", limit=50, window=3600)
 def invitation_create(request: MemberRequest) -> HttpResponse:
     if not can_invite(request.person):
         raise PermissionDenied

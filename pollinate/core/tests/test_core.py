@@ -170,3 +170,25 @@ def test_production_refuses_to_start_without_a_secret_key() -> None:
     )
     assert result.returncode != 0
     assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_an_oversized_upload_is_refused_before_its_body_is_read(as_client, bob) -> None:
+    client = as_client(bob)
+    response = client.generic(
+        "POST",
+        "/me/",
+        data=b"x",
+        content_type="multipart/form-data; boundary=x",
+        CONTENT_LENGTH=str(500 * 1024 * 1024),
+    )
+    assert response.status_code == 413
+    assert "too large" in response.content.decode()
+
+
+def test_password_reset_requests_are_rate_limited_per_address(client: Client, bob) -> None:
+    for _attempt in range(5):
+        assert client.post("/password/reset/", {"email": "bob@example.com"}).status_code == 302
+    limited = client.post("/password/reset/", {"email": "bob@example.com"})
+    assert limited.status_code == 429
+    assert "too often" in limited.content.decode()
+    assert int(limited["Retry-After"]) > 0
