@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -258,7 +259,7 @@ def answer_delete(*, actor: Person, answer: Answer) -> None:
         was_accepted = answer.is_accepted
         answer.delete()
         Question.objects.filter(pk=question.pk).update(
-            answer_count=F("answer_count") - 1, last_activity_at=timezone.now()
+            answer_count=Greatest(F("answer_count") - 1, 0), last_activity_at=timezone.now()
         )
         if was_accepted and question.status == QuestionStatus.ANSWERED:
             Question.objects.filter(pk=question.pk).update(
@@ -312,7 +313,9 @@ def answer_mark_helpful(*, actor: Person, answer: Answer, helpful: bool = True) 
         else:
             deleted, _rows = AnswerHelpful.objects.filter(answer=answer, person=actor).delete()
             if deleted:
-                Answer.objects.filter(pk=answer.pk).update(helpful_count=F("helpful_count") - 1)
+                Answer.objects.filter(pk=answer.pk).update(
+                    helpful_count=Greatest(F("helpful_count") - 1, 0)
+                )
     answer.refresh_from_db(fields=["helpful_count"])
     return answer
 

@@ -366,3 +366,15 @@ def test_the_newest_questions_on_several_topics_are_merged_newest_first(alice, w
     assert question_ids_newest_on_topics(topics, limit=2) == [made[1], made[2]]
     assert question_ids_newest_on_topics(topics, limit=10, open_only=True) == [made[1], made[0]]
     assert question_ids_newest_on_topics(topics, limit=10, exclude=made[2]) == [made[1], made[0]]
+
+
+@pytest.mark.django_db
+def test_deleting_an_answer_never_drives_the_answer_count_below_zero(charlie) -> None:
+    from pollinate.questions.models import Question
+    from pollinate.questions.services import answer_delete
+    from pollinate.questions.tests.factories import AnswerFactory
+
+    # Factory-made answers leave the question's counter at 0, as inconsistent data would.
+    answer = AnswerFactory(author=charlie)
+    answer_delete(actor=charlie, answer=answer)
+    assert Question.objects.get(pk=answer.question_id).answer_count == 0
