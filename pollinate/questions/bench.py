@@ -27,12 +27,13 @@ import argparse
 import json
 import os
 import random
-import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from pollinate.bench.scratch import scratch_environment, timing_summary
 
 ROOT = Path(__file__).resolve().parents[2]
 FULL = {"questions": 300_000, "answers": 1_000_000, "sites": 100, "members": 20_000}
@@ -44,37 +45,11 @@ TARGET_ROUTING_MS = 50.0
 
 
 def _environment(var_dir: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "pollinate.settings",
-            "POLLINATE_DEV_SECRET": "1",
-            "POLLINATE_VAR_DIR": str(var_dir),
-            "DEBUG": "false",
-            "LOG_LEVEL": "WARNING",
-            "TASKS_IMMEDIATE": "1",
-            "AXES_ENABLED": "false",
-        }
-    )
-    # A developer's own database must never receive generated data.
-    for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "POLLINATE_TESTING"):
-        env.pop(name, None)
-    return env
+    return scratch_environment(var_dir)
 
 
 def _percentiles(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-
-    def at(share: float) -> float:
-        return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))], 2)
-
-    return {
-        "p50_ms": round(statistics.median(ordered), 2),
-        "p95_ms": at(0.95),
-        "p99_ms": at(0.99),
-        "max_ms": round(ordered[-1], 2),
-        "n": len(ordered),
-    }
+    return timing_summary(samples)
 
 
 def _build(*, var_dir: Path, sizes: dict[str, int], seed: int) -> dict[str, Any]:
