@@ -13,8 +13,8 @@ def test_timing_summary_reports_nearest_rank_percentiles() -> None:
 def test_a_scratch_environment_never_carries_the_developers_database(monkeypatch) -> None:
     monkeypatch.setenv("DATABASE_URL", "postgres://me@db/prod")
     monkeypatch.setenv("REDIS_URL", "redis://cache")
-    env = scratch_environment(Path("/tmp/bench-x"), CHAT_RATE_LIMIT="100000")
+    env = scratch_environment(Path("var/bench-x"), CHAT_RATE_LIMIT="100000")
     assert "DATABASE_URL" not in env
     assert "REDIS_URL" not in env
-    assert env["POLLINATE_VAR_DIR"] == "/tmp/bench-x"
+    assert env["POLLINATE_VAR_DIR"] == "var/bench-x"
     assert env["CHAT_RATE_LIMIT"] == "100000"
