@@ -12,8 +12,11 @@ import os
 
 from django.core.asgi import get_asgi_application
 
+from pollinate.env import require_secret_key
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pollinate.settings")
 django_application = get_asgi_application()
+require_secret_key()
 
 # Imported after Django is set up: the routes import models.
 from channels.auth import AuthMiddlewareStack  # noqa: E402

@@ -29,6 +29,20 @@ def _raw(name: str) -> str | None:
     return None
 
 
+def require_secret_key() -> None:
+    """Stops a server at start-up when no SECRET_KEY was configured."""
+    from django.conf import settings
+
+    try:
+        configured = bool(settings.SECRET_KEY)
+    except ImproperlyConfigured:  # Django refuses to hand out an empty key
+        configured = False
+    if not configured:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. Set SECRET_KEY or SECRET_KEY_FILE; `make run` sets one for you."
+        )
+
+
 def env_str(name: str, default: str) -> str:
     value = _raw(name)
     return default if value is None else value

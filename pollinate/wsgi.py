@@ -6,5 +6,8 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from pollinate.env import require_secret_key
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pollinate.settings")
 application = get_wsgi_application()
+require_secret_key()
