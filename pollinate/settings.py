@@ -214,6 +214,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "people/locked_out.html"
 AXES_VERBOSE = False
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+# Failures per account per hour across every address (ASVS 2.2.1 allows at most 100).
+ACCOUNT_SIGNIN_FAILURES_PER_HOUR = env_int("ACCOUNT_SIGNIN_FAILURES_PER_HOUR", 100, minimum=1)
 AXES_IPWARE_PROXY_COUNT = 1 if env_bool("BEHIND_PROXY", False) else 0
 
 LANGUAGE_CODE = "en"

@@ -49,6 +49,12 @@ def _incr(cache_key: str, window: int) -> int:
         return 1
 
 
+def ratelimit_used(scope: str, key: str, *, window: int) -> int:
+    """How many uses the current window has counted so far, without counting one."""
+    window_start = int(time.time()) // window * window
+    return int(cache.get(f"rl:{scope}:{key}:{window_start}", 0))
+
+
 def ratelimit_check(scope: str, key: str, *, limit: int, window: int) -> None:
     """Service-side form: raises RateLimited when over the limit."""
     wait = ratelimit_hit(scope, key, limit=limit, window=window)

@@ -9,6 +9,7 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from pollinate.core.ratelimit import ratelimit_hit, ratelimit_used
 from pollinate.people.models import LANGUAGE_CHOICES, Person, Site, SkillLevel, Topic
 
 TIME_ZONE_CHOICES = [(tz, tz.replace("_", " ")) for tz in sorted(zoneinfo.available_timezones())]
@@ -23,6 +24,27 @@ class SignInForm(AuthenticationForm):
     def clean_username(self) -> str:
         # Accounts are stored in lower case; people type their address any way they like.
         return str(self.cleaned_data["username"]).strip().lower()
+
+    def clean(self) -> dict[str, Any]:
+        # ASVS 2.2.1: at most ACCOUNT_SIGNIN_FAILURES_PER_HOUR failures per account per hour from
+        # all addresses together. The pause ends with the clock hour, so an attacker can slow a
+        # victim down but never lock them out for good (and password reset stays open).
+        email = str(self.cleaned_data.get("username") or "")
+        limit = settings.ACCOUNT_SIGNIN_FAILURES_PER_HOUR
+        if email and ratelimit_used("signin-account", email, window=3600) >= limit:
+            raise forms.ValidationError(
+                _(
+                    "This account has had too many failed sign-ins in the last hour. Try again "
+                    "later, or reset your password."
+                ),
+                code="account_throttled",
+            )
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            if email:
+                ratelimit_hit("signin-account", email, limit=limit, window=3600)
+            raise
 
     error_messages = {
         "invalid_login": _("That email address and password do not match an account."),

@@ -150,3 +150,25 @@ def test_forms_refuse_posts_without_a_csrf_token(bob) -> None:
     response = client.post("/me/skills/", {"topic": 1, "level": 2})
     assert response.status_code == 403
     assert "expired" in response.content.decode()
+
+
+def test_failures_from_many_addresses_are_capped_per_account_per_hour(bob, settings) -> None:
+    settings.ACCOUNT_SIGNIN_FAILURES_PER_HOUR = 6
+    # Each address stays under the per-address lockout; together they reach the account cap.
+    for attempt in range(6):
+        Client(REMOTE_ADDR=f"203.0.113.{attempt}").post(
+            "/sign-in/", {"username": "bob@example.com", "password": "guess"}
+        )
+    refused = Client(REMOTE_ADDR="198.51.100.7").post(
+        "/sign-in/", {"username": "bob@example.com", "password": PASSWORD}
+    )
+    assert refused.status_code == 200
+    assert "too many failed sign-ins in the last hour" in refused.content.decode()
+    # Another account is not affected.
+    from pollinate.people.tests.factories import PersonFactory, UserFactory
+
+    other = PersonFactory(user=UserFactory(email="other@example.com"), site=bob.site)
+    ok = Client(REMOTE_ADDR="198.51.100.7").post(
+        "/sign-in/", {"username": other.user.email, "password": PASSWORD}
+    )
+    assert ok.status_code == 302
