@@ -38,7 +38,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pollinate.bench.scratch import scratch_environment, timing_summary
+from pollinate.bench.scratch import (
+    scratch_database_built,
+    scratch_database_reused,
+    scratch_environment,
+    timing_summary,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 FULL = {"activities": 10_000_000, "sites": 100, "members": 20_000}
@@ -237,18 +242,11 @@ def _generate(*, activities: int, seed: int) -> dict[str, int]:
 
 def _build(*, var_dir: Path, sizes: dict[str, int], seed: int) -> dict[str, Any]:
     """Generates the scratch organisation unless the directory already holds this one."""
-    from django.core.management import call_command
     from django.db import connection, transaction
 
     key = {**sizes, "seed": seed, "version": 1}
-    key_file = var_dir / "bench-key.json"
-    if key_file.exists() and json.loads(key_file.read_text()) == key:
-        call_command("migrate", verbosity=0)
+    if scratch_database_reused(var_dir, key):
         return {"reused": True}
-    connection.close()
-    for path in var_dir.glob("pollinate.sqlite3*"):
-        path.unlink()
-    call_command("migrate", verbosity=0)
     from pollinate.people.demo import org_generate
 
     started = time.perf_counter()
@@ -262,7 +260,7 @@ def _build(*, var_dir: Path, sizes: dict[str, int], seed: int) -> dict[str, Any]
     generated_s = time.perf_counter() - started
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    key_file.write_text(json.dumps(key))
+    scratch_database_built(var_dir, key)
     return {
         "reused": False,
         "people_generated_s": round(people_s, 1),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
+from collections.abc import Mapping
 from pathlib import Path
 
 
@@ -46,3 +48,32 @@ def timing_summary(samples_ms: list[float]) -> dict[str, float]:
         "max_ms": round(ordered[-1], 2),
         "n": len(ordered),
     }
+
+
+SCRATCH_KEY_FILE = "bench-key.json"
+
+
+def scratch_database_reused(var_dir: Path, key: Mapping[str, object]) -> bool:
+    """Keeps the scratch database when it was built for ``key``, else starts it afresh.
+
+    Either way it is migrated: new migrations (indexes) must reach a reused database, or their
+    effect goes unmeasured. The caller records ``key`` with ``scratch_database_built`` once the
+    data is complete, so an interrupted build is never mistaken for a finished one.
+    """
+    from django.core.management import call_command
+    from django.db import connection
+
+    key_file = var_dir / SCRATCH_KEY_FILE
+    if key_file.exists() and json.loads(key_file.read_text()) == dict(key):
+        call_command("migrate", verbosity=0)
+        return True
+    connection.close()
+    key_file.unlink(missing_ok=True)
+    for path in var_dir.glob("pollinate.sqlite3*"):
+        path.unlink()
+    call_command("migrate", verbosity=0)
+    return False
+
+
+def scratch_database_built(var_dir: Path, key: Mapping[str, object]) -> None:
+    (var_dir / SCRATCH_KEY_FILE).write_text(json.dumps(dict(key)))

@@ -33,7 +33,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pollinate.bench.scratch import scratch_environment, timing_summary
+from pollinate.bench.scratch import (
+    scratch_database_built,
+    scratch_database_reused,
+    scratch_environment,
+    timing_summary,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 FULL = {"questions": 300_000, "answers": 1_000_000, "sites": 100, "members": 20_000}
@@ -54,20 +59,9 @@ def _percentiles(samples: list[float]) -> dict[str, float]:
 
 def _build(*, var_dir: Path, sizes: dict[str, int], seed: int) -> dict[str, Any]:
     """Generates the scratch organisation unless the directory already holds this one."""
-    from django.core.management import call_command
-
     key = {**sizes, "seed": seed, "version": 1}
-    key_file = var_dir / "bench-key.json"
-    if key_file.exists() and json.loads(key_file.read_text()) == key:
-        # New migrations (indexes) must reach a reused database, or their effect goes unmeasured.
-        call_command("migrate", verbosity=0)
+    if scratch_database_reused(var_dir, key):
         return {"reused": True}
-    from django.db import connection
-
-    connection.close()
-    for path in var_dir.glob("pollinate.sqlite3*"):
-        path.unlink()
-    call_command("migrate", verbosity=0)
     from pollinate.people.demo import org_generate
     from pollinate.questions.demo import questions_generate
 
@@ -88,7 +82,7 @@ def _build(*, var_dir: Path, sizes: dict[str, int], seed: int) -> dict[str, Any]
         )
     questions_s = time.perf_counter() - started
     # No ANALYZE: production databases have no planner statistics either, so neither does this.
-    key_file.write_text(json.dumps(key))
+    scratch_database_built(var_dir, key)
     return {
         "reused": False,
         "people_generated_s": round(people_s, 1),
