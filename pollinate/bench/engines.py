@@ -11,11 +11,25 @@ can be registered as it is, naming the ``field`` to record and its ``unit``. The
 inside Django against the benchmark database (so it may read generated rows), before the server
 starts, and records what it returns.
 A module or function that does not exist yet is skipped; one that raises is recorded as failed.
+
+A benchmark that builds its own throw-away instance (its own data directory, settings read at
+``django.setup()``) cannot run inside the harness's Django step: it is a ``CommandEngine``, a
+``python -m <module> <args>`` child process that prints one JSON object last, run by the harness
+with a clean environment (no ``DATABASE_URL``, ``REDIS_URL`` or ``POLLINATE_VAR_DIR``), one run per
+scale read into several figures.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import time
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -45,7 +59,6 @@ ENGINES: list[Engine] = [
     ),
     Engine("search_worst_query", "pollinate.practices.bench", "search_worst_query"),
     Engine("search_worst_query_core", "pollinate.core.bench", "search_worst_query"),
-    Engine("chat_fanout_p99", "pollinate.chats.bench", "fanout_p99"),
     # One child process with its own 300k-question database (3k at XS), run once, read thrice.
     *(
         Engine(
@@ -61,7 +74,6 @@ ENGINES: list[Engine] = [
             ("routing", "routing a new question"),
         )
     ),
-    Engine("digest_build_rate", "pollinate.digests.bench", "build_rate"),
     # One child process with its own database (1M activities; 100k at XS/S), run once, read 4x.
     *(
         Engine(f"analytics_{field}", "pollinate.analytics.bench", "bench_analytics", field, unit)
@@ -76,3 +88,108 @@ ENGINES: list[Engine] = [
         )
     ),
 ]
+
+
+@dataclass(frozen=True)
+class CommandEngine:
+    module: str
+    # Arguments per scale; a scale not listed uses "S"'s.
+    args: dict[str, tuple[str, ...]]
+    # (engine name, field of the printed JSON, unit) for each figure read from the one run.
+    figures: tuple[tuple[str, str, str], ...]
+    timeout: int = 900
+
+
+COMMAND_ENGINES: list[CommandEngine] = [
+    # Real websocket clients in one room of the realtime process started as in the Procfile.
+    CommandEngine(
+        "pollinate.chats.bench",
+        {
+            "XS": ("--clients", "20", "--rate", "5", "--seconds", "3", "--gap", "0"),
+            "S": ("--clients", "100", "--rate", "10", "--seconds", "10", "--gap", "0"),
+            "M": ("--clients", "500", "--rate", "10", "--seconds", "30", "--gap", "0"),
+            "L": ("--clients", "500", "--rate", "10", "--seconds", "30", "--gap", "0"),
+        },
+        (
+            ("chat_fanout_p99", "delay_ms_p99", "ms send → receive, p99 (size in run.json)"),
+            ("chat_fanout_delivered", "delivered_percent", "% of (client, message) pairs"),
+            (
+                "chat_fanout_cpu_per_delivery",
+                "server_cpu_microseconds_per_delivery",
+                "µs CPU of the realtime process per delivery",
+            ),
+        ),
+    ),
+    # The weekly digest job over real SMTP (a sink in its own process), members = the scale's.
+    CommandEngine(
+        "pollinate.digests.bench",
+        {
+            "XS": ("--members", "200"),
+            "S": ("--members", "1000"),
+            "M": ("--members", "20000"),
+            "L": ("--members", "100000"),
+        },
+        (
+            ("digest_build_rate", "members_per_s", "members/s (build + send, wall time)"),
+            ("digest_cpu_per_member", "cpu_ms_per_member", "ms CPU per member (shards)"),
+            ("digest_peak_rss", "peak_rss_mb", "MB peak RSS of the run"),
+        ),
+        timeout=1800,
+    ),
+]
+
+_HIDDEN = {"DATABASE_URL", "REDIS_URL", "POLLINATE_VAR_DIR", "POLLINATE_TESTING", "SECRET_KEY"}
+
+
+def last_json_object(output: str) -> dict[str, Any]:
+    """The last JSON object printed: from the last line that opens one to the end of the text."""
+    lines = output.rstrip().splitlines()
+    for start in range(len(lines) - 1, -1, -1):
+        if lines[start].startswith("{"):
+            try:
+                value = json.loads("\n".join(lines[start:]))
+            except json.JSONDecodeError:
+                continue
+            if isinstance(value, dict):
+                return value
+    raise ValueError("the command printed no JSON object")
+
+
+def command_engines_run(*, scale: str, root: Path) -> dict[str, Any]:
+    """Runs every ``CommandEngine`` as a child process; returns engines, skipped and details."""
+    results: dict[str, Any] = {}
+    skipped: dict[str, str] = {}
+    details: dict[str, Any] = {}
+    # The child builds its own instance: nothing of the caller's database or cache may leak in.
+    env = {key: value for key, value in os.environ.items() if key not in _HIDDEN}
+    for engine in COMMAND_ENGINES:
+        names = [name for name, _field, _unit in engine.figures]
+        if importlib.util.find_spec(engine.module) is None:
+            skipped.update({name: f"{engine.module} does not exist yet" for name in names})
+            continue
+        argv = [sys.executable, "-m", engine.module, *engine.args.get(scale, engine.args["S"])]
+        started, cpu = time.monotonic(), os.times()
+        try:
+            done = subprocess.run(  # noqa: S603 -- our interpreter, a module from the registry
+                argv, env=env, cwd=root, capture_output=True, text=True, timeout=engine.timeout
+            )
+            printed = last_json_object(done.stdout)
+        except (subprocess.TimeoutExpired, ValueError) as exc:
+            why = f"failed: {type(exc).__name__}: {str(exc)[:200]}"
+            skipped.update({name: why for name in names})
+            continue
+        after = os.times()
+        children_cpu = sum(after[2:4]) - sum(cpu[2:4])  # children's user + system seconds
+        for name, field, unit in engine.figures:
+            if field in printed:
+                results[name] = {"value": printed[field], "unit": unit}
+            else:
+                skipped[name] = f"{engine.module} printed no {field!r}"
+        details[engine.module] = {
+            "command": " ".join(["python", "-m", engine.module, *argv[3:]]),
+            "exit_status": done.returncode,
+            "wall_s": round(time.monotonic() - started, 1),
+            "children_cpu_s": round(children_cpu, 1),
+            "printed": printed,
+        }
+    return {"engines": results, "skipped": skipped, "details": details}

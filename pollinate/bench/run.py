@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from pollinate.bench import load, report
+from pollinate.bench.engines import command_engines_run
 from pollinate.bench.scales import SCALES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -238,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=8, help="closed-loop connections")
     parser.add_argument("--only", default="", help="comma-separated endpoint names")
     parser.add_argument("--no-profile", action="store_true", help="skip the pyinstrument step")
+    parser.add_argument("--no-engines", action="store_true", help="skip the engine benchmarks")
     parser.add_argument("--out-dir", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument(
         "--var-dir", type=Path, default=None, help="data directory (default var/bench-<scale>)"
@@ -259,8 +261,15 @@ def main(argv: list[str] | None = None) -> int:
         name: spec for name, spec in prepared["endpoints"].items() if not only or name in only
     }
     log(f"Endpoints: {', '.join(targets)}; skipped: {', '.join(prepared['skipped']) or 'none'}.")
-    log("Running engine benchmarks…")
-    engines = django_step("engines", env, var_dir, "--scale", args.scale)
+    engines: dict[str, Any] = {"engines": {}, "skipped": {}, "details": {}}
+    if not args.no_engines:
+        log("Running engine benchmarks…")
+        engines.update(django_step("engines", env, var_dir, "--scale", args.scale))
+        log("Running the engine benchmarks that build their own instance (chat, digest)…")
+        own = command_engines_run(scale=args.scale, root=ROOT)
+        engines["engines"].update(own["engines"])
+        engines["skipped"].update(own["skipped"])
+        engines["details"] = own["details"]
 
     endpoint_rows: dict[str, Any] = {}
     endpoint_details: dict[str, Any] = {}
@@ -367,6 +376,7 @@ def main(argv: list[str] | None = None) -> int:
         "endpoints": endpoint_details,
         "skipped_endpoints": prepared["skipped"],
         "skipped_engines": engines["skipped"],
+        "engine_runs": engines["details"],
         "profiles": profiles,
     }
     for written in report.write(results, details, out_dir=args.out_dir):
