@@ -177,6 +177,12 @@ DIGESTS_UNSUBSCRIBE_MAX_AGE_DAYS = env_int("DIGESTS_UNSUBSCRIBE_MAX_AGE_DAYS", 6
 # Digest throughput: SMTP connections used at once by one run, and runs (shards) per period.
 DIGESTS_SMTP_CONNECTIONS = env_int("DIGESTS_SMTP_CONNECTIONS", 4, minimum=1)
 DIGESTS_SHARDS = env_int("DIGESTS_SHARDS", 2, minimum=1)
+# Digests go out at this local hour of each member's time zone; a run that was down catches up
+# periods that fell due within the last DIGESTS_CATCH_UP_HOURS.
+DIGESTS_SEND_HOUR = env_int("DIGESTS_SEND_HOUR", 7, minimum=0)
+if DIGESTS_SEND_HOUR > 23:
+    raise ImproperlyConfigured(f"DIGESTS_SEND_HOUR must be 0 to 23, not {DIGESTS_SEND_HOUR}")
+DIGESTS_CATCH_UP_HOURS = env_int("DIGESTS_CATCH_UP_HOURS", 24, minimum=1)
 
 AUTH_USER_MODEL = "people.User"
 AUTHENTICATION_BACKENDS = [
