@@ -42,6 +42,25 @@ def _wait_port(port: int, timeout: float = 15.0) -> None:
     raise RuntimeError("the SMTP sink did not start")
 
 
+ZONES = [
+    "UTC",
+    "Europe/Paris",
+    "Europe/Lisbon",
+    "America/New_York",
+    "America/Sao_Paulo",
+    "Asia/Shanghai",
+    "Asia/Kolkata",
+    "Australia/Sydney",
+]
+
+
+def _period() -> str:
+    from pollinate.digests.models import Frequency
+    from pollinate.digests.services import period_bounds
+
+    return period_bounds(Frequency.WEEKLY)[0].isoformat()
+
+
 def _populate(members: int, seed: int) -> dict[str, int]:
     from django.apps import apps
     from django.contrib.auth.hashers import make_password
@@ -86,7 +105,8 @@ def _populate(members: int, seed: int) -> dict[str, int]:
                     user=user,
                     display_name=f"Member {user.pk}",
                     site=rng.choice(sites),
-                    time_zone="UTC",
+                    # Members across time zones, so the run reads one period per zone offset.
+                    time_zone=rng.choice(ZONES),
                     languages=["en"],
                 )
                 for user in users
@@ -147,7 +167,7 @@ def _shard(queue: Any, shard: int, shards: int, chunk_size: int) -> None:
     from pollinate.digests.services import digest_run
 
     connections.close_all()
-    report = digest_run(chunk_size=chunk_size, shard=shard, shards=shards)
+    report = digest_run(period_start=_period(), chunk_size=chunk_size, shard=shard, shards=shards)
     queue.put((report.sent, report.empty, report.failed))
 
 
@@ -236,10 +256,10 @@ def run(
             import pstats
 
             profiler = cProfile.Profile()
-            report = profiler.runcall(digest_run, chunk_size=chunk_size)
+            report = profiler.runcall(digest_run, period_start=_period(), chunk_size=chunk_size)
             pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
         else:
-            report = digest_run(chunk_size=chunk_size)
+            report = digest_run(period_start=_period(), chunk_size=chunk_size)
         elapsed = time.perf_counter() - t0
         cpu1 = os.times()
         # CPU of this process and of the forked shards (the SMTP sink is not waited for yet).
@@ -254,7 +274,7 @@ def run(
             resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
         )
         t1 = time.perf_counter()
-        rerun = digest_run(chunk_size=chunk_size)
+        rerun = digest_run(period_start=_period(), chunk_size=chunk_size)
         rerun_s = time.perf_counter() - t1
         result = {
             "members": members,

@@ -1,40 +1,53 @@
-"""Digest jobs: the worker runs them daily at 06:00 UTC and weekly on Monday at 06:00 UTC.
+"""Digest jobs: every hour the worker sends the digests that fell due, each at
+``DIGESTS_SEND_HOUR`` in the member's own time zone (daily: the day after; weekly: on Monday).
 
-Each period is fanned out into ``DIGESTS_SHARDS`` tasks (members split by primary key) so worker
-processes share the work; the period is fixed when the job is enqueued, so a retry after midnight
-still finishes the same period.
+Each run is fanned out into ``DIGESTS_SHARDS`` tasks (members split by primary key) so worker
+processes share the work; the reference time is fixed when the job is enqueued, so a retry an hour
+later still finishes the same periods.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils import timezone
 
 from pollinate.core.tasks import task_enqueue, task_periodic
 from pollinate.digests.models import Frequency
-from pollinate.digests.services import digest_run, period_bounds
+from pollinate.digests.services import digest_run
 
 
 def digests_send(
     *,
     frequency: str = Frequency.WEEKLY,
     period_start: str | None = None,
+    as_of: str | None = None,
     shard: int = 0,
     shards: int = 1,
 ) -> None:
-    digest_run(frequency=frequency, period_start=period_start, shard=shard, shards=shards)
+    digest_run(
+        frequency=frequency, period_start=period_start, as_of=as_of, shard=shard, shards=shards
+    )
 
 
-def digests_fan_out(*, frequency: str) -> None:
-    start, _end = period_bounds(frequency)
+def digests_fan_out(*, frequency: str, period_start: str | None = None) -> None:
+    """One task per shard; ``period_start`` names a local day or week for everybody instead."""
+    as_of = timezone.now().isoformat()
     shards = settings.DIGESTS_SHARDS
     for shard in range(shards):
         task_enqueue(
             "pollinate.digests.tasks.digests_send",
             frequency=frequency,
-            period_start=start.isoformat(),
+            period_start=period_start,
+            as_of=as_of,
             shard=shard,
             shards=shards,
         )
+
+
+def digests_hourly() -> None:
+    """Local 07:00 comes every hour somewhere; each run sends what fell due since the last."""
+    digests_fan_out(frequency=Frequency.DAILY)
+    digests_fan_out(frequency=Frequency.WEEKLY)
 
 
 def digests_daily() -> None:
@@ -45,5 +58,6 @@ def digests_weekly() -> None:
     digests_fan_out(frequency=Frequency.WEEKLY)
 
 
-task_periodic("pollinate.digests.tasks.digests_daily", minute="0", hour="6")
-task_periodic("pollinate.digests.tasks.digests_weekly", minute="0", hour="6", day_of_week="1")
+# A few minutes past the hour, so zones with half- and quarter-hour offsets (India, Nepal) are due
+# by the next run at the latest.
+task_periodic("pollinate.digests.tasks.digests_hourly", minute="5")

@@ -41,7 +41,8 @@ def main() -> None:
         if number and sent >= number:
             os.kill(os.getpid(), signal.SIGKILL)
 
-    digest_run(chunk_size=10, after_send=kill)
+    start, _end = period_bounds(Frequency.WEEKLY)
+    digest_run(period_start=start.isoformat(), chunk_size=10, after_send=kill)
 
 
 if __name__ == "__main__":

@@ -171,7 +171,7 @@ def test_daily_members_get_yesterdays_episodes_in_the_daily_run(
     DigestPreference.objects.create(person=daily, frequency=Frequency.DAILY)
     _follow_new_episode([daily], start + timedelta(hours=3), "Yesterday's part")
 
-    digest_run(frequency=Frequency.DAILY)
+    digest_run(frequency=Frequency.DAILY, period_start=start.isoformat())
 
     [message] = smtp.wait_for(1)
     assert "Yesterday's part" in message.get_body(("plain",)).get_content()
@@ -321,7 +321,9 @@ def test_the_weekly_job_fans_out_into_shards_that_together_reach_everyone_once(
     settings.DIGESTS_SHARDS = 3
 
     with django_capture_on_commit_callbacks(execute=True):
-        task_enqueue("pollinate.digests.tasks.digests_weekly")
+        task_enqueue(
+            "pollinate.digests.tasks.digests_fan_out", frequency="weekly", period_start=_period
+        )
 
     smtp.wait_for(7)
     assert sorted(str(m["To"]) for m in smtp.messages) == sorted(p.user.email for p in people)

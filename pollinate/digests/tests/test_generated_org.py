@@ -27,16 +27,17 @@ def test_a_generated_organisation_gets_one_digest_each_matching_follows_even_aft
     start, end = period_bounds(Frequency.WEEKLY)
     org_generate(sites=3, members=40, seed=11, today=end.date())
     due = Person.objects.count()
+    period = start.isoformat()  # each member's own local week starting that Monday
 
     def kill_after_ten(sent: int) -> None:
         if sent == 10:
             raise Killed
 
     with pytest.raises(Killed):
-        digest_run(chunk_size=15, after_send=kill_after_ten)
+        digest_run(period_start=period, chunk_size=15, after_send=kill_after_ten)
     settings.DIGESTS_CLAIM_LEASE_SECONDS = 0  # the killed run's lease is over
-    digest_run(chunk_size=15)
-    rerun = digest_run(chunk_size=15)
+    digest_run(period_start=period, chunk_size=15)
+    rerun = digest_run(period_start=period, chunk_size=15)
 
     sent = DigestSend.objects.filter(status=SendStatus.SENT)
     assert rerun.sent == 0
