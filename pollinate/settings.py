@@ -120,6 +120,8 @@ TEMPLATES = [
     }
 ]
 # Django caches parsed templates by default (the cached loader), so nothing to add here.
+# Forms render as usual, but select boxes are built in Python (pollinate/core/forms.py).
+FORM_RENDERER = "pollinate.core.forms.FormRenderer"
 
 # Database: SQLite by default (WAL mode, set on connect), PostgreSQL through DATABASE_URL.
 _default_sqlite = f"sqlite:///{VAR_DIR / 'pollinate.sqlite3'}"
