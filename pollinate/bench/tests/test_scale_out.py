@@ -1,0 +1,448 @@
+"""Pollinate beyond one process, for real: docs/scale-out.md's layout started and stopped here.
+
+Redis (Debian's ``redis-server``) on a free loopback port; two gunicorn web processes and two
+uvicorn realtime processes started as the Procfile starts them, with production settings
+(``DEBUG`` off, Argon2, manifest static files, ``TASKS_IMMEDIATE`` off) and ``REDIS_URL``; one
+task worker (``manage.py run_worker``); and in front, a small proxy that routes ``/ws/`` to the
+realtime pool and everything else to the web pool, connection by connection, skipping a backend
+that refuses (what deploy/nginx.conf does). The database is the test database: on PostgreSQL
+(CI's second pass) every process connects to it; on SQLite the migrated in-memory test database
+is copied to a file that every process opens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import http.client
+import itertools
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import pytest
+import redis
+import websockets
+from django.contrib.auth.hashers import make_password
+from django.db import connection
+
+from conftest import PASSWORD
+from pollinate.chats.models import Chat
+from pollinate.chats.tests.factories import ChatFactory
+from pollinate.people.models import Person
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ROOT = Path(__file__).resolve().parents[3]
+STARTUP_SECONDS = 90  # generous: the shared CI machine may be busy
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _port_open(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+    except OSError:
+        return False
+    return True
+
+
+# --- HTTP, with a cookie jar, one connection per request (so the proxy picks a backend each time)
+
+
+@dataclass
+class Browser:
+    cookies: dict[str, str] = field(default_factory=dict)
+
+    def request(
+        self, port: int, method: str, path: str, form: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], str]:
+        headers = {"Connection": "close", "Host": f"127.0.0.1:{port}"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urlencode({"csrfmiddlewaretoken": self.cookies.get("csrftoken", ""), **form})
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            text = response.read().decode("utf-8", "replace")
+            for raw in response.headers.get_all("Set-Cookie") or []:
+                for name, morsel in SimpleCookie(raw).items():
+                    self.cookies[name] = morsel.value
+            return response.status, dict(response.headers), text
+        finally:
+            conn.close()
+
+    def sign_in(self, port: int, email: str, password: str) -> tuple[int, str]:
+        self.request(port, "GET", "/sign-in/")  # the CSRF cookie
+        status, _headers, text = self.request(
+            port, "POST", "/sign-in/", {"username": email, "password": password}
+        )
+        return status, text
+
+
+# --- The proxy: per connection, the first request line picks the pool, round-robin inside it
+
+
+class RoutingProxy:
+    def __init__(self, web: list[int], realtime: list[int]) -> None:
+        self.pools = {"web": itertools.cycle(web), "realtime": itertools.cycle(realtime)}
+        self.sizes = {"web": len(web), "realtime": len(realtime)}
+        self.port = 0
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.server: asyncio.Server | None = None
+
+    def start(self) -> None:
+        self.thread.start()
+        self.server = asyncio.run_coroutine_threadsafe(
+            asyncio.start_server(self._handle, "127.0.0.1", 0), self.loop
+        ).result(10)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    def stop(self) -> None:
+        async def close() -> None:
+            assert self.server is not None
+            self.server.close()
+
+        asyncio.run_coroutine_threadsafe(close(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        first = await reader.readline()
+        parts = first.split()
+        pool = "realtime" if len(parts) > 1 and parts[1].startswith(b"/ws/") else "web"
+        upstream = None
+        for _ in range(self.sizes[pool]):  # a refused backend is skipped, like nginx's upstream
+            with contextlib.suppress(OSError):
+                upstream = await asyncio.open_connection("127.0.0.1", next(self.pools[pool]))
+                break
+        if upstream is None:
+            writer.write(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+            await writer.drain()
+            writer.close()
+            return
+        up_reader, up_writer = upstream
+        up_writer.write(first)
+        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
+
+    @staticmethod
+    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(OSError, asyncio.IncompleteReadError):
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        with contextlib.suppress(OSError):
+            writer.close()
+
+
+# --- The processes
+
+
+@dataclass
+class Cluster:
+    tmp: Path
+    env: dict[str, str]
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    killed: set[str] = field(default_factory=set)
+
+    def start(self, name: str, argv: list[str], **extra_env: str) -> None:
+        log = (self.tmp / f"{name}.log").open("wb")
+        self.processes[name] = subprocess.Popen(  # noqa: S603 -- our interpreter and modules
+            argv,
+            env={**self.env, **extra_env},
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own group: killing it kills gunicorn's workers too
+        )
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        process = self.processes[name]
+        self.killed.add(name)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(10)
+
+    def stop_all(self) -> None:
+        for name in self.processes:
+            self.kill(name, signal.SIGTERM)
+        for name, process in self.processes.items():
+            if process.poll() is None:
+                self.kill(name)
+
+    def logs(self) -> str:
+        return "\n".join(
+            f"--- {path.name}\n{path.read_text(errors='replace')[-3000:]}"
+            for path in sorted(self.tmp.glob("*.log"))
+        )
+
+    def wait_until(self, ready: Any, what: str) -> None:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while time.monotonic() < deadline:
+            if ready():
+                return
+            exited = {n for n, p in self.processes.items() if p.poll() is not None}
+            dead = sorted(exited - self.killed)
+            assert not dead, f"{dead} exited while waiting for {what}\n{self.logs()}"
+            time.sleep(0.2)
+        raise AssertionError(f"timed out waiting for {what}\n{self.logs()}")
+
+    def django(self, code: str) -> Any:
+        """Runs ``code`` in a fresh Django process of the cluster; it prints one JSON value."""
+        done = subprocess.run(  # noqa: S603 -- our interpreter and manage.py
+            [sys.executable, "manage.py", "shell", "-c", code],
+            env=self.env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _shared_database_url(tmp: Path) -> str:
+    """The test database as every process of the cluster can open it."""
+    settings = connection.settings_dict
+    if connection.vendor == "sqlite":
+        # The test database lives in memory: copy it, migrated and with this test's rows, to a file.
+        path = tmp / "pollinate.sqlite3"
+        connection.ensure_connection()
+        target = sqlite3.connect(path)
+        try:
+            connection.connection.backup(target)
+        finally:
+            target.close()
+        return f"sqlite:///{path}"
+    assert connection.vendor == "postgresql", connection.vendor
+    credentials = quote(settings["USER"] or "", safe="")
+    if settings["PASSWORD"]:
+        credentials += ":" + quote(settings["PASSWORD"], safe="")
+    host = f"{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}"
+    return f"postgres://{credentials}@{host}/{settings['NAME']}"
+
+
+@pytest.fixture
+def chat(alice: Person, bob: Person, charlie: Person) -> Chat:
+    for person in (alice, bob, charlie):
+        # The cluster runs production settings, whose hashers do not include the tests' fast one.
+        person.user.password = make_password(PASSWORD, hasher="argon2")
+        person.user.save(update_fields=["password"])
+    return ChatFactory(created_by=alice, title="Changeovers across plants")
+
+
+@pytest.fixture
+def cluster(chat: Chat, tmp_path: Path) -> Iterator[tuple[Cluster, dict[str, int]]]:
+    redis_server = shutil.which("redis-server")
+    assert redis_server, "redis-server is missing: run scripts/install-system-packages"
+    ports = {name: _free_port() for name in ("redis", "web_a", "web_b", "rt_a", "rt_b")}
+    proxy = RoutingProxy([ports["web_a"], ports["web_b"]], [ports["rt_a"], ports["rt_b"]])
+    proxy.start()
+    ports["proxy"] = proxy.port
+    hidden = {"DATABASE_URL", "REDIS_URL", "POLLINATE_TESTING", "POLLINATE_DEV_SECRET"}
+    env = {k: v for k, v in os.environ.items() if k not in hidden and not k.endswith("_FILE")}
+    env.update(
+        DJANGO_SETTINGS_MODULE="pollinate.settings",
+        POLLINATE_VAR_DIR=str(tmp_path),
+        DATABASE_URL=_shared_database_url(tmp_path),
+        REDIS_URL=f"redis://127.0.0.1:{ports['redis']}/0",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        DEBUG="false",
+        ALLOWED_HOSTS="127.0.0.1",
+        SITE_URL=f"http://127.0.0.1:{proxy.port}",
+        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+        ACCOUNT_SIGNIN_FAILURES_PER_HOUR="2",
+        ANALYTICS_FOLD_DELAY="0",
+        TASKS_IMMEDIATE="false",
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
+    nodes = Cluster(tmp_path, env)
+    try:
+        nodes.start(
+            "redis",
+            [redis_server, "--port", str(ports["redis"]), "--bind", "127.0.0.1", "--save", ""],
+        )
+        # Production static files (hashed names from the manifest), as `prepare_instance` makes.
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+            env=env,
+            cwd=ROOT,
+            check=True,
+        )
+        gunicorn = [sys.executable, "-m", "gunicorn", "pollinate.wsgi:application"]
+        for name in ("web_a", "web_b"):
+            nodes.start(
+                name,
+                [*gunicorn, "--config", "pollinate/gunicorn_conf.py"],
+                HOST="127.0.0.1",
+                PORT=str(ports[name]),
+                WEB_WORKERS="1",
+                WEB_THREADS="2",
+            )
+        uvicorn = [sys.executable, "-m", "uvicorn", "pollinate.asgi:application", "--no-access-log"]
+        for name in ("rt_a", "rt_b"):
+            nodes.start(
+                name,
+                [*uvicorn, "--port", str(ports[name]), "--ws", "websockets-sansio"],
+            )
+        nodes.start(
+            "worker",
+            [sys.executable, "manage.py", "run_worker", "--worker-type", "thread", "--no-periodic"],
+            TASKS_WORKERS="1",
+        )
+        for name in ("web_a", "web_b"):
+            nodes.wait_until(
+                lambda port=ports[name]: (
+                    _port_open(port) and Browser().request(port, "GET", "/healthz")[0] == 200
+                ),
+                f"{name} to answer /healthz",
+            )
+        for name in ("rt_a", "rt_b"):
+            nodes.wait_until(lambda port=ports[name]: _port_open(port), f"{name} to listen")
+        yield nodes, ports
+    finally:
+        nodes.stop_all()
+        proxy.stop()
+
+
+def _run(coro: Any) -> Any:
+    # In its own thread: the session's Playwright browser may hold an event loop in this one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+async def _socket(port: int, chat: Chat, browser: Browser, origin_port: int) -> Any:
+    ws = await websockets.connect(
+        f"ws://127.0.0.1:{port}/ws/chats/{chat.pk}/",
+        additional_headers={"Cookie": f"sessionid={browser.cookies['sessionid']}"},
+        origin=f"http://127.0.0.1:{origin_port}",  # type: ignore[arg-type]
+    )
+    return ws
+
+
+async def _until(ws: Any, event_type: str, timeout: float = 15.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        frame = json.loads(await asyncio.wait_for(ws.recv(), deadline - time.monotonic()))
+        for event in frame["events"] if frame.get("type") == "batch" else [frame]:
+            if event.get("type") == event_type:
+                return dict(event)
+
+
+def test_two_web_two_realtime_processes_and_a_worker_behave_as_one_service(
+    cluster: tuple[Cluster, dict[str, int]],
+    chat: Chat,
+    alice: Person,
+    bob: Person,
+    charlie: Person,
+) -> None:
+    nodes, ports = cluster
+    redis_client = redis.Redis.from_url(nodes.env["REDIS_URL"])
+
+    # A session made by web A is valid on web B: it lives in the shared database and Redis.
+    alice_browser = Browser()
+    assert alice_browser.sign_in(ports["web_a"], alice.user.email, PASSWORD)[0] == 302
+    session_key = alice_browser.cookies["sessionid"]
+    status, _headers, page = alice_browser.request(ports["web_b"], "GET", "/me/")
+    assert status == 200
+    assert alice.display_name in page
+    assert Browser().request(ports["web_b"], "GET", "/me/")[0] == 302  # anonymous: to sign-in
+    assert any(session_key.encode() in key for key in redis_client.scan_iter("*cached_db*"))
+
+    # The per-account sign-in limit (2 failures an hour here) counts across processes.
+    bob_browser = Browser()
+    for port in (ports["web_a"], ports["web_b"]):
+        status, text = bob_browser.sign_in(port, bob.user.email, "not-the-password")
+        assert status == 200
+        assert "do not match an account" in text
+    status, text = bob_browser.sign_in(ports["web_a"], bob.user.email, PASSWORD)
+    assert status == 200
+    assert "too many failed sign-ins" in text
+    assert "sessionid" not in bob_browser.cookies
+    [counter] = list(redis_client.scan_iter(f"*rl:signin-account:{bob.user.email}:*"))
+    assert int(redis_client.get(counter) or 0) == 2
+
+    # A message sent to realtime process B reaches a member connected to realtime process A,
+    # and the proxy sends /ws/ to the realtime pool (gunicorn cannot answer a websocket).
+    charlie_browser = Browser()
+    assert charlie_browser.sign_in(ports["proxy"], charlie.user.email, PASSWORD)[0] == 302
+
+    async def chat_across_processes() -> tuple[dict[str, Any], dict[str, Any]]:
+        host = await _socket(ports["rt_a"], chat, alice_browser, ports["proxy"])
+        guest = await _socket(ports["rt_b"], chat, charlie_browser, ports["proxy"])
+        via_proxy = await _socket(ports["proxy"], chat, charlie_browser, ports["proxy"])
+        try:
+            for ws in (host, guest, via_proxy):
+                await _until(ws, "hello")
+            body = "Our SMED board cut changeovers to 9 minutes."
+            await guest.send(json.dumps({"type": "send", "client_id": "x-1", "body": body}))
+            return await _until(host, "message"), await _until(via_proxy, "message")
+        finally:
+            for ws in (host, guest, via_proxy):
+                await ws.close()
+
+    seen_on_a, seen_via_proxy = _run(chat_across_processes())
+    assert seen_on_a["body"] == "Our SMED board cut changeovers to 9 minutes."
+    assert seen_on_a["author"]["name"] == charlie.display_name
+    assert seen_via_proxy["seq"] == seen_on_a["seq"]
+
+    # A question asked through the proxy enqueues its follow-up work on Redis; only the worker
+    # consumes that queue (web processes run no tasks), and it records each run as succeeded.
+    status, headers, _page = charlie_browser.request(
+        ports["proxy"],
+        "POST",
+        "/questions/ask/",
+        {"title": "How do you keep SMED boards current?", "body": "", "language": "en"},
+    )
+    assert status == 302, _page[:500]
+    assert re.match(r"^/questions/\d+/$", headers["Location"])
+    runs = nodes.django(
+        "import json, time\n"
+        "from pollinate.core.models import TaskRun\n"
+        "deadline = time.monotonic() + 60\n"
+        "while True:\n"
+        "    runs = list(TaskRun.objects.order_by('id').values('path', 'status', 'attempts'))\n"
+        "    done = runs and all(r['status'] == 'succeeded' for r in runs)\n"
+        "    if done or time.monotonic() > deadline:\n"
+        "        break\n"
+        "    time.sleep(0.3)\n"
+        "print(json.dumps(runs))\n"
+    )
+    assert {"path": "pollinate.analytics.tasks.rollups_fold", "status": "succeeded"} in [
+        {"path": r["path"], "status": r["status"]} for r in runs
+    ], runs
+    assert all(r["status"] == "succeeded" for r in runs), runs
+
+    # With web A dead, the service still answers, signed-in pages included, through web B.
+    nodes.kill("web_a")
+    nodes.wait_until(lambda: not _port_open(ports["web_a"]), "web A's port to close")
+    answers = [alice_browser.request(ports["proxy"], "GET", "/me/")[0] for _ in range(6)]
+    assert answers == [200] * 6
