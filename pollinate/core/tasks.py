@@ -198,6 +198,24 @@ def task_recover(*, older_than: timedelta = timedelta(hours=1)) -> int:
     return len(stale)
 
 
+def task_recover_interrupted() -> int:
+    """At worker start-up, hands back the runs a killed worker left ``running``.
+
+    The SQLite queue is local to one machine and served by its one ``run_worker`` (the Procfile's),
+    so a run still marked running when that worker starts was cut short by a crash or kill -9;
+    without this it would wait for the hourly ``task_recover``. On a shared Redis queue another
+    live worker may own such a run, so there only the hourly, age-based recovery applies.
+    """
+    from pollinate.core.models import TaskRun, TaskStatus
+
+    interrupted = list(
+        TaskRun.objects.filter(status=TaskStatus.RUNNING).values_list("pk", flat=True)[:1000]
+    )
+    for run_id in interrupted:
+        _send(run_id)
+    return len(interrupted)
+
+
 def task_retry(run_id: int) -> None:
     """Queues a failed run again (the administrator's "retry now")."""
     from pollinate.core.models import TaskRun, TaskStatus

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 from django.utils.module_loading import autodiscover_modules
 
-from pollinate.core.tasks import task_queue
+from pollinate.core.tasks import task_queue, task_recover_interrupted
 
 
 class Command(BaseCommand):
@@ -33,6 +33,10 @@ class Command(BaseCommand):
         # Every app's tasks.py declares its periodic tasks on import.
         autodiscover_modules("tasks")
         logging.getLogger("huey").setLevel(logging.INFO)
+        if not settings.REDIS_URL:
+            recovered = task_recover_interrupted()
+            if recovered:
+                self.stdout.write(f"Re-queued {recovered} tasks a stopped worker left unfinished.")
         # Forked workers must not share the parent's database connection.
         connections.close_all()
         consumer = huey.create_consumer(
