@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "pollinate.curation",
     "pollinate.digests",
     "pollinate.analytics",
+    "pollinate.audit",
 ]
 
 MIDDLEWARE = [
@@ -91,6 +92,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "pollinate.audit.middleware.AuditRequestMiddleware",
     "pollinate.people.middleware.PersonLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

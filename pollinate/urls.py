@@ -24,6 +24,7 @@ urlpatterns = [
     path("curation/", include("pollinate.curation.urls")),
     path("digests/", include("pollinate.digests.urls")),
     path("analytics/", include("pollinate.analytics.urls")),
+    path("audit/", include("pollinate.audit.urls")),
     path("", include("pollinate.people.urls")),
     path("i18n/setlang/", language_set, name="set_language"),
     path("api/", api.urls),

@@ -176,6 +176,9 @@ ROUTES: dict[str, P] = {
     "analytics:topic_csv": P(MEMBERS),
     "analytics:me": P(MEMBERS),
     "analytics:practice": P(OWNER | ADMIN),
+    # audit
+    "audit:list": P(ADMIN),
+    "audit:export": P(ADMIN),
     # people
     "people:sign_in": P(ANONYMOUS, EVERYONE),  # a signed-in person is sent home
     "people:sign_out": P(NOBODY, OWNER),
