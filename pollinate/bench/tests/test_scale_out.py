@@ -3,11 +3,11 @@
 Redis (Debian's ``redis-server``) on a free loopback port; two gunicorn web processes and two
 uvicorn realtime processes started as the Procfile starts them, with production settings
 (``DEBUG`` off, Argon2, manifest static files, ``TASKS_IMMEDIATE`` off) and ``REDIS_URL``; one
-task worker (``manage.py run_worker``); and in front, a small proxy that routes ``/ws/`` to the
-realtime pool and everything else to the web pool, connection by connection, skipping a backend
-that refuses (what deploy/nginx.conf does). The database is the test database: on PostgreSQL
-(CI's second pass) every process connects to it; on SQLite the migrated in-memory test database
-is copied to a file that every process opens.
+task worker (``manage.py run_worker``); and in front, nginx (Debian's ``nginx-light``) serving the
+sample configuration deploy/nginx.conf, only its upstream addresses and port rewritten to
+loopback: ``/ws/`` to the realtime pool, everything else to the web pool. The database is the test
+database: on PostgreSQL (CI's second pass) every process connects to it; on SQLite the migrated
+in-memory test database is copied to a file that every process opens.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import http.client
-import itertools
 import json
 import os
 import re
@@ -26,7 +25,6 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -104,62 +102,6 @@ class Browser:
         return status, text
 
 
-# --- The proxy: per connection, the first request line picks the pool, round-robin inside it
-
-
-class RoutingProxy:
-    def __init__(self, web: list[int], realtime: list[int]) -> None:
-        self.pools = {"web": itertools.cycle(web), "realtime": itertools.cycle(realtime)}
-        self.sizes = {"web": len(web), "realtime": len(realtime)}
-        self.port = 0
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.server: asyncio.Server | None = None
-
-    def start(self) -> None:
-        self.thread.start()
-        self.server = asyncio.run_coroutine_threadsafe(
-            asyncio.start_server(self._handle, "127.0.0.1", 0), self.loop
-        ).result(10)
-        self.port = self.server.sockets[0].getsockname()[1]
-
-    def stop(self) -> None:
-        async def close() -> None:
-            assert self.server is not None
-            self.server.close()
-
-        asyncio.run_coroutine_threadsafe(close(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        first = await reader.readline()
-        parts = first.split()
-        pool = "realtime" if len(parts) > 1 and parts[1].startswith(b"/ws/") else "web"
-        upstream = None
-        for _ in range(self.sizes[pool]):  # a refused backend is skipped, like nginx's upstream
-            with contextlib.suppress(OSError):
-                upstream = await asyncio.open_connection("127.0.0.1", next(self.pools[pool]))
-                break
-        if upstream is None:
-            writer.write(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
-            await writer.drain()
-            writer.close()
-            return
-        up_reader, up_writer = upstream
-        up_writer.write(first)
-        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
-
-    @staticmethod
-    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(OSError, asyncio.IncompleteReadError):
-            while data := await reader.read(65536):
-                writer.write(data)
-                await writer.drain()
-        with contextlib.suppress(OSError):
-            writer.close()
-
-
 # --- The processes
 
 
@@ -228,6 +170,38 @@ class Cluster:
         return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _nginx_config(tmp: Path, *, listen: int, web: list[int], realtime: list[int]) -> Path:
+    """deploy/nginx.conf with loopback addresses, inside a main configuration kept in ``tmp``."""
+    text = (ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8")
+    for service, ports in (("web:8000", web), ("realtime:8001", realtime)):
+
+        def servers(match: re.Match[str], ports: list[int] = ports) -> str:
+            return "\n    ".join(f"server 127.0.0.1:{port} {match.group(1)};" for port in ports)
+
+        text, count = re.subn(rf"server {service} ([^;]*);", servers, text)
+        assert count == 1, f"deploy/nginx.conf no longer has one 'server {service} ...;' line"
+    text, count = re.subn(r"listen 80;", f"listen 127.0.0.1:{listen};", text)
+    assert count == 1, "deploy/nginx.conf no longer has one 'listen 80;' line"
+    (tmp / "pollinate-nginx.conf").write_text(text, encoding="utf-8")
+    temp = tmp / "nginx-temp"
+    temp.mkdir()
+    paths = "\n".join(
+        f"    {kind}_temp_path {temp / kind};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    main = tmp / "nginx-main.conf"
+    main.write_text(
+        # As root, nginx's workers would switch to "nobody", which cannot enter pytest's tmp dir.
+        ("user root;\n" if os.geteuid() == 0 else "")
+        + f"worker_processes 1;\ndaemon off;\npid {tmp / 'nginx.pid'};\n"
+        + f"error_log {tmp / 'nginx.log'} warn;\nevents {{ worker_connections 512; }}\n"
+        + f"http {{\n    access_log off;\n{paths}\n"
+        + f"    include {tmp / 'pollinate-nginx.conf'};\n}}\n",
+        encoding="utf-8",
+    )
+    return main
+
+
 def _shared_database_url(tmp: Path) -> str:
     """The test database as every process of the cluster can open it."""
     settings = connection.settings_dict
@@ -262,10 +236,22 @@ def chat(alice: Person, bob: Person, charlie: Person) -> Chat:
 def cluster(chat: Chat, tmp_path: Path) -> Iterator[tuple[Cluster, dict[str, int]]]:
     redis_server = shutil.which("redis-server")
     assert redis_server, "redis-server is missing: run scripts/install-system-packages"
-    ports = {name: _free_port() for name in ("redis", "web_a", "web_b", "rt_a", "rt_b")}
-    proxy = RoutingProxy([ports["web_a"], ports["web_b"]], [ports["rt_a"], ports["rt_b"]])
-    proxy.start()
-    ports["proxy"] = proxy.port
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    assert Path(nginx).exists(), "nginx is missing: run scripts/install-system-packages"
+    names = ("redis", "web_a", "web_b", "rt_a", "rt_b", "proxy")
+    ports = {name: _free_port() for name in names}
+    nginx_conf = _nginx_config(
+        tmp_path,
+        listen=ports["proxy"],
+        web=[ports["web_a"], ports["web_b"]],
+        realtime=[ports["rt_a"], ports["rt_b"]],
+    )
+    nginx_argv = [nginx, "-p", str(tmp_path), "-e", str(tmp_path / "nginx.log")]
+    nginx_argv += ["-c", str(nginx_conf)]
+    checked = subprocess.run(  # noqa: S603 -- Debian's nginx on a file written here
+        [*nginx_argv, "-t"], capture_output=True, text=True, check=False
+    )
+    assert checked.returncode == 0, checked.stderr
     hidden = {"DATABASE_URL", "REDIS_URL", "POLLINATE_TESTING", "POLLINATE_DEV_SECRET"}
     env = {k: v for k, v in os.environ.items() if k not in hidden and not k.endswith("_FILE")}
     env.update(
@@ -276,7 +262,7 @@ def cluster(chat: Chat, tmp_path: Path) -> Iterator[tuple[Cluster, dict[str, int
         SECRET_KEY=secrets.token_urlsafe(50),
         DEBUG="false",
         ALLOWED_HOSTS="127.0.0.1",
-        SITE_URL=f"http://127.0.0.1:{proxy.port}",
+        SITE_URL=f"http://127.0.0.1:{ports['proxy']}",
         EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
         ACCOUNT_SIGNIN_FAILURES_PER_HOUR="2",
         ANALYTICS_FOLD_DELAY="0",
@@ -314,6 +300,10 @@ def cluster(chat: Chat, tmp_path: Path) -> Iterator[tuple[Cluster, dict[str, int
                 [*uvicorn, "--port", str(ports[name]), "--ws", "websockets-sansio"],
             )
         nodes.start(
+            "proxy",
+            nginx_argv,
+        )
+        nodes.start(
             "worker",
             [sys.executable, "manage.py", "run_worker", "--worker-type", "thread", "--no-periodic"],
             TASKS_WORKERS="1",
@@ -325,12 +315,11 @@ def cluster(chat: Chat, tmp_path: Path) -> Iterator[tuple[Cluster, dict[str, int
                 ),
                 f"{name} to answer /healthz",
             )
-        for name in ("rt_a", "rt_b"):
+        for name in ("rt_a", "rt_b", "proxy"):
             nodes.wait_until(lambda port=ports[name]: _port_open(port), f"{name} to listen")
         yield nodes, ports
     finally:
         nodes.stop_all()
-        proxy.stop()
 
 
 def _run(coro: Any) -> Any:
