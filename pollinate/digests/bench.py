@@ -257,7 +257,9 @@ def run(
 
             profiler = cProfile.Profile()
             report = profiler.runcall(digest_run, period_start=_period(), chunk_size=chunk_size)
-            pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
+            stats = pstats.Stats(profiler, stream=sys.stderr)
+            stats.sort_stats("cumulative").print_stats(30)
+            stats.sort_stats("tottime").print_stats(30)
         else:
             report = digest_run(period_start=_period(), chunk_size=chunk_size)
         elapsed = time.perf_counter() - t0

@@ -15,6 +15,7 @@ by the next attempt. The one unavoidable window is a crash between the server's 
 from __future__ import annotations
 
 import logging
+import quopri
 import smtplib
 import threading
 import uuid
@@ -23,6 +24,8 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from email.header import Header
+from email.utils import formatdate
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -30,7 +33,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.apps import apps
 from django.conf import settings
 from django.core import signing
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import BadHeaderError, EmailMultiAlternatives, get_connection
+from django.core.mail.message import sanitize_address
 from django.db import connection, transaction
 from django.db.models import Q
 from django.db.models.functions import Mod
@@ -48,7 +52,7 @@ from pollinate.digests.models import (
     Frequency,
     SendStatus,
 )
-from pollinate.people.models import Person, Skill
+from pollinate.people.models import Person, Site, Skill
 
 logger = logging.getLogger(__name__)
 
@@ -213,6 +217,41 @@ class Window:
     chats: list[_Topical] = field(default_factory=list)
     episodes: dict[int, list[Entry]] = field(default_factory=dict)
     help: dict[int, list[Entry]] = field(default_factory=dict)
+    # Lookups built once per window so composing one member's digest touches only what they
+    # follow, not every practice and question of the period (see ``window_index``).
+    practices_by_topic: dict[int, list[int]] = field(default_factory=dict)
+    practices_by_site: dict[int, list[int]] = field(default_factory=dict)
+    questions_by_topic: dict[int, list[int]] = field(default_factory=dict)
+    adoptions_by_site: dict[int, list[Entry]] = field(default_factory=dict)
+
+
+def window_index(window: Window) -> Window:
+    """Fills the window's lookups: positions of practices and questions per topic and site."""
+    for position, practice in enumerate(window.practices):
+        for topic_id in practice.topic_ids:
+            window.practices_by_topic.setdefault(topic_id, []).append(position)
+        window.practices_by_site.setdefault(practice.site_id, []).append(position)
+    for position, question in enumerate(window.questions):
+        for topic_id in question.topic_ids:
+            window.questions_by_topic.setdefault(topic_id, []).append(position)
+    return window
+
+
+def _adoptions_for(window: Window, site: Site) -> list[Entry]:
+    """Adoptions at other sites of my site's practices, or in my region or country (per site)."""
+    cached = window.adoptions_by_site.get(site.pk)
+    if cached is None:
+        cached = window.adoptions_by_site[site.pk] = [
+            a.entry
+            for a in window.adoptions
+            if a.site_id != site.pk
+            and (
+                a.practice_site_id == site.pk
+                or (site.region and a.site_region == site.region)
+                or a.site_country == site.country
+            )
+        ]
+    return cached
 
 
 def _model(app_label: str, name: str) -> Any:
@@ -366,7 +405,7 @@ def window_build(start: datetime, end: datetime, *, cap: int = 2000) -> Window:
                 _("episode %(n)d") % {"n": episode.number},
             )
         )
-    return window
+    return window_index(window)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -448,32 +487,26 @@ def digest_compose(
             sections.append(Section(kind, str(DigestKind(kind).label), entries[:SECTION_LIMIT]))
 
     followed_topics = interests.topics
-    practices = [
-        p for p in window.practices if p.topic_ids & followed_topics or p.site_id in interests.sites
-    ]
-    # Ideas travel horizontally: other sites' practices first.
+    positions: set[int] = set()
+    for topic_id in followed_topics:
+        positions.update(window.practices_by_topic.get(topic_id, ()))
+    for site_id in interests.sites:
+        positions.update(window.practices_by_site.get(site_id, ()))
+    practices = [window.practices[i] for i in sorted(positions)]
+    # Ideas travel horizontally: other sites' practices first (stable: the window's ranking next).
     practices.sort(key=lambda p: (p.site_id == site.pk, -p.score))
     add(DigestKind.PRACTICES, [p.entry for p in practices])
-    add(
-        DigestKind.ADOPTIONS,
-        [
-            a.entry
-            for a in window.adoptions
-            if a.site_id != site.pk
-            and (
-                a.practice_site_id == site.pk
-                or (site.region and a.site_region == site.region)
-                or a.site_country == site.country
-            )
-        ],
-    )
+    add(DigestKind.ADOPTIONS, _adoptions_for(window, site))
     answerable = followed_topics | interests.skills
+    positions = set()
+    for topic_id in answerable:
+        positions.update(window.questions_by_topic.get(topic_id, ()))
     add(
         DigestKind.QUESTIONS,
         [
-            q.entry
-            for q in window.questions
-            if q.author_id != person.pk and q.topic_ids & answerable
+            window.questions[i].entry
+            for i in sorted(positions)
+            if window.questions[i].author_id != person.pk
         ],
     )
     add(
@@ -498,7 +531,8 @@ def digest_compose(
 
 
 def unsubscribe_token(person_id: int, kind: str = "all") -> str:
-    return signing.dumps({"p": person_id, "k": kind}, salt=UNSUBSCRIBE_SALT, compress=True)
+    # Not compressed: the payload is tiny, zlib only costs time (loads() reads both forms).
+    return signing.dumps({"p": person_id, "k": kind}, salt=UNSUBSCRIBE_SALT)
 
 
 def unsubscribe_token_read(token: str) -> tuple[int, str]:
@@ -520,26 +554,42 @@ _SECTIONS = "\ue000sections\ue000"
 _UNSUBSCRIBE = "\ue000unsubscribe\ue000"
 _STOP = "\ue000stop\ue000"
 
-# Rendered sections by (language, kind, entries): members who follow the same things share them.
-# Bounded; cleared when full.
-_fragments: dict[tuple[str, str, tuple[Entry, ...]], tuple[str, str]] = {}
-_FRAGMENTS_MAX = 20_000
+# Rendered pieces by language: a section's frame per kind and one line per entry (a practice is
+# rendered once per language however many digests list it). Bounded; cleared when full.
+_ENTRIES = "\ue000entries\ue000"
+_pieces: dict[tuple[str, str, Any], tuple[str, str]] = {}
+_PIECES_MAX = 20_000
+
+
+def _piece(language: str, name: str, key: Any, context: dict[str, Any]) -> tuple[str, str]:
+    cache_key = (language, name, key)
+    cached = _pieces.get(cache_key)
+    if cached is None:
+        with translation.override(language):
+            cached = (
+                render_to_string(f"digests/_partials/{name}.html", context),
+                render_to_string(f"digests/_partials/{name}.txt", context),
+            )
+        if len(_pieces) >= _PIECES_MAX:
+            _pieces.clear()
+        _pieces[cache_key] = cached
+    return cached
 
 
 def _section_fragments(language: str, section: Section) -> tuple[str, str]:
-    key = (language, section.kind, tuple(section.entries))
-    cached = _fragments.get(key)
-    if cached is None:
-        context = {"section": section, "stop_url": _STOP}
-        with translation.override(language):
-            cached = (
-                render_to_string("digests/_partials/email_section.html", context),
-                render_to_string("digests/_partials/email_section.txt", context),
-            )
-        if len(_fragments) >= _FRAGMENTS_MAX:
-            _fragments.clear()
-        _fragments[key] = cached
-    return cached
+    """The section's HTML and text, with the ``_STOP`` marker for its unsubscribe link."""
+    frame_html, frame_text = _piece(
+        language,
+        "email_section",
+        section.kind,
+        # The heading is translated here, in the member's language, not when composing.
+        {"heading": DigestKind(section.kind).label, "stop_url": _STOP, "entries": _ENTRIES},
+    )
+    entries = [_piece(language, "email_entry", e, {"entry": e}) for e in section.entries]
+    return (
+        frame_html.replace(_ENTRIES, "".join(html for html, _text in entries)),
+        frame_text.replace(_ENTRIES, "".join(text for _html, text in entries)),
+    )
 
 
 @dataclass(frozen=True)
@@ -596,6 +646,85 @@ def _message_domain() -> str:
     return settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip("> ") or "localhost"
 
 
+class _Mime:
+    """A finished MIME message as bytes, standing in for the ``email.message.Message`` that
+    Django's mail backends ask ``EmailMessage.message()`` for (they only serialise it)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def as_bytes(self, unixfrom: bool = False, linesep: str = "\n") -> bytes:
+        return self.data if linesep == "\r\n" else self.data.replace(b"\r\n", linesep.encode())
+
+    def as_string(self, unixfrom: bool = False, linesep: str = "\n") -> str:
+        return self.as_bytes(linesep=linesep).decode("utf-8")
+
+    def get_charset(self) -> None:
+        return None
+
+
+@lru_cache(maxsize=64)
+def _encoded_header(value: str) -> str:
+    return value if value.isascii() else Header(value, "utf-8").encode()
+
+
+@lru_cache(maxsize=1)
+def _from_header() -> str:
+    return sanitize_address(settings.DEFAULT_FROM_EMAIL, "utf-8")
+
+
+def _mime_part(content_type: str, text: str) -> bytes:
+    # 8bit like Django's own messages; quoted-printable when a line is too long for SMTP.
+    data = text.replace("\r\n", "\n").encode("utf-8")
+    if max((len(line) for line in data.split(b"\n")), default=0) <= 990:
+        encoding, payload = "8bit", data
+    else:
+        encoding, payload = "quoted-printable", quopri.encodestring(data)
+    head = (
+        f'Content-Type: {content_type}; charset="utf-8"\nContent-Transfer-Encoding: {encoding}\n\n'
+    )
+    return (head.encode("ascii") + payload).replace(b"\n", b"\r\n")
+
+
+class _DigestEmail(EmailMultiAlternatives):
+    """A digest email whose MIME form is written directly: Python's general-purpose generator
+    (header folding, charset lookups) cost more than everything else in a digest. Headers are
+    fixed ASCII or RFC 2047-encoded; the body is a multipart/alternative of text and HTML."""
+
+    def message(self) -> Any:
+        recipients = [
+            to
+            if to.isascii() and "\n" not in to and "\r" not in to
+            else sanitize_address(to, "utf-8")
+            for to in self.to
+        ]
+        boundary = f"=_digest_{uuid.uuid4().hex}"
+        headers = {
+            "Subject": _encoded_header(str(self.subject)),
+            "From": _from_header(),
+            "To": ", ".join(recipients),
+            "Date": formatdate(localtime=settings.EMAIL_USE_LOCALTIME),
+            **self.extra_headers,
+            "MIME-Version": "1.0",
+            "Content-Type": f'multipart/alternative; boundary="{boundary}"',
+        }
+        for value in headers.values():
+            if "\n" in value or "\r" in value:
+                raise BadHeaderError("digest headers cannot contain newlines")
+        head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        marker = f"\r\n--{boundary}\r\n".encode("ascii")
+        html = next(str(content) for content, mimetype in self.alternatives)
+        return _Mime(
+            head.encode("ascii")
+            + b"\r\n"
+            + marker[2:]
+            + _mime_part("text/plain", str(self.body))
+            + marker
+            + _mime_part("text/html", html)
+            + f"\r\n--{boundary}--\r\n".encode("ascii")
+        )
+
+
 def digest_message(digest: Digest, *, connection: Any = None) -> EmailMultiAlternatives:
     """The email for one digest: HTML and plain text, with one-click unsubscribe (RFC 8058)."""
     person = digest.person
@@ -620,7 +749,7 @@ def digest_message(digest: Digest, *, connection: Any = None) -> EmailMultiAlter
         .replace(_UNSUBSCRIBE, unsubscribe_url)
         .replace(_SECTIONS, "".join(html_parts))
     )
-    message = EmailMultiAlternatives(
+    message = _DigestEmail(
         subject=shell.subject,
         body=body,
         to=[person.user.email],
