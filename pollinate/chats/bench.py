@@ -6,14 +6,23 @@ What it does, end to end and over real sockets:
 
 1. builds a throw-away instance (SQLite file in a temporary directory, migrated), with one live
    chat, ``--clients`` members and a signed-in session for each;
-2. starts the realtime process exactly as the Procfile does (uvicorn serving ``pollinate.asgi``,
+2. starts the realtime process as the Procfile does (uvicorn serving ``pollinate.asgi``, the
    in-process channel layer) in a subprocess;
-3. connects every client with its session cookie, then ``--senders`` of them send ``--rate``
-   messages per second in total for ``--seconds``; each message carries its send time, so every
-   receiver measures send → receive delay (store + broadcast + delivery);
-4. reports the share of (client, message) pairs delivered and the p50/p95/p99/max delay;
-5. disconnects ``--reconnect`` clients, keeps sending for ``--gap`` seconds, reconnects them with
+3. connects every client with its session cookie. The load generator is split over
+   ``--workers`` processes (plus this one, which holds the ``--senders``), so 5 000 received
+   frames a second do not make the clients the bottleneck; each reports its CPU time;
+4. the senders send ``--rate`` messages per second in total for ``--seconds``, message *n* at
+   its *scheduled* time ``start + n / rate``; the body carries that time, so every receiver
+   measures scheduled send → receive (a late sender counts against the server, never for it);
+5. reports the share of (client, message) pairs delivered, the p50/p95/p99/max delay, the
+   senders' *delivered* acknowledgements, and the CPU time of the server and of the load
+   generator next to the machine's load average;
+6. disconnects ``--reconnect`` clients, keeps sending for ``--gap`` seconds, reconnects them with
    ``?after=<last seq seen>`` and checks each receives exactly the messages it missed, in order.
+
+``--profile FILE`` runs the server under a profiler: cProfile when FILE ends in ``.prof``
+(CPU time of the event loop's thread, read it with ``python -m pstats``), else pyinstrument's
+text report (wall time, idle included).
 """
 
 from __future__ import annotations
@@ -21,12 +30,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +127,7 @@ class Client:
         self.url = ""
         self.seqs: list[int] = []
         self.delays: list[float] = []
+        self.acks: list[float] = []
         self.task: asyncio.Task[None] | None = None
         self.ready = asyncio.Event()
         self.closing = False
@@ -127,6 +139,7 @@ class Client:
         self.url = url
         self.closing = False
         self.ready = asyncio.Event()
+        # Like a browser, the client offers permessage-deflate; the server decides.
         self.ws = await websockets.connect(
             f"{url}?after={after}",
             additional_headers={"Cookie": f"sessionid={self.cookie}"},
@@ -145,13 +158,17 @@ class Client:
                 frame = json.loads(raw)
                 for event in frame["events"] if frame.get("type") == "batch" else [frame]:
                     kind = event.get("type")
-                    if kind == "hello":
-                        self.ready.set()
-                    elif kind == "message":
+                    if kind == "message":
                         self.seqs.append(event["seq"])
                         body = event["body"]
                         if body.startswith("t="):
                             self.delays.append(now - float(body[2:].split(" ", 1)[0]))
+                    elif kind == "delivered":
+                        scheduled = event.get("client_id", "").rsplit("@", 1)[-1]
+                        if scheduled.replace(".", "", 1).isdigit():
+                            self.acks.append(now - float(scheduled))
+                    elif kind == "hello":
+                        self.ready.set()
         except Exception:  # noqa: S110 -- a dropped socket is handled below, like the page does
             pass
         if not self.closing:
@@ -178,6 +195,84 @@ class Client:
             await self.task
 
 
+async def _connect_all(clients: list[Client], url: str) -> None:
+    for batch in range(0, len(clients), 50):
+        await asyncio.gather(*(c.connect(url) for c in clients[batch : batch + 50]))
+    await asyncio.gather(*(asyncio.wait_for(c.ready.wait(), 60) for c in clients))
+
+
+async def _until_delivered(clients: list[Client], sent: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(len(set(c.seqs)) < sent for c in clients):
+        await asyncio.sleep(0.1)
+
+
+def _tally(clients: list[Client], sent: int) -> dict[str, Any]:
+    expected = set(range(1, sent + 1))
+    return {
+        "delivered": sum(len(expected & set(c.seqs)) for c in clients),
+        "duplicates": sum(len(c.seqs) - len(set(c.seqs)) for c in clients),
+        "reconnects": sum(c.reconnects for c in clients),
+        "delays": [d for c in clients for d in c.delays],
+    }
+
+
+async def _rejoin(clients: list[Client], url: str, last_seen: dict[int, int], missed: int) -> dict:
+    for c in clients:
+        c.seqs, c.delays = [], []
+    t1 = time.monotonic()
+    await asyncio.gather(*(c.connect(url, after=last_seen[c.index]) for c in clients))
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and any(len(c.seqs) < missed for c in clients):
+        await asyncio.sleep(0.05)
+    exact = sum(
+        1
+        for c in clients
+        if c.seqs[:missed] == list(range(last_seen[c.index] + 1, last_seen[c.index] + 1 + missed))
+    )
+    return {"exact": exact, "catch_up_seconds": time.monotonic() - t1}
+
+
+def _worker(conn: Connection, url: str, indexed_keys: list[tuple[int, str]], away: int) -> None:
+    """A load-generator process: holds some clients and answers the coordinator's commands."""
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
+        pass
+    asyncio.run(_worker_loop(conn, url, indexed_keys, away))
+
+
+async def _worker_loop(
+    conn: Connection, url: str, indexed_keys: list[tuple[int, str]], away: int
+) -> None:
+    loop = asyncio.get_running_loop()
+    clients = [Client(i, key) for i, key in indexed_keys]
+    await _connect_all(clients, url)
+    conn.send({"ready": True})
+    leaving = clients[len(clients) - away :] if away else []
+    last_seen: dict[int, int] = {}
+    while True:
+        command = await loop.run_in_executor(None, conn.recv)
+        name = command["cmd"]
+        if name == "tally":
+            await _until_delivered(clients, command["sent"], command["timeout"])
+            conn.send(_tally(clients, command["sent"]))
+        elif name == "drop":
+            last_seen = {c.index: (c.seqs[-1] if c.seqs else 0) for c in leaving}
+            await asyncio.gather(*(c.close() for c in leaving))
+            conn.send({"dropped": len(leaving)})
+        elif name == "rejoin":
+            conn.send(await _rejoin(leaving, url, last_seen, command["missed"]))
+        elif name == "stop":
+            await asyncio.gather(
+                *(c.close() for c in clients if c.ws is not None), return_exceptions=True
+            )
+            conn.send({"cpu_seconds": time.process_time()})
+            return
+
+
 def _cpu_seconds(pid: int) -> float:
     """CPU time (user + system) a process has used so far, from /proc (Linux)."""
     try:
@@ -187,6 +282,13 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _machine_cpu_seconds() -> float:
+    """Busy CPU time of the whole machine so far (all processes, everyone's), from /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def _percentile(values: list[float], share: float) -> float:
     if not values:
         return float("nan")
@@ -194,106 +296,182 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-async def _send_for(
-    senders: list[Client], *, rate: float, seconds: float, label: str, counter: list[int]
-) -> int:
-    """Sends ``rate`` messages per second for ``seconds``, rotating over the senders."""
+async def _send_for(senders: list[Client], *, rate: float, seconds: float, label: str) -> int:
+    """Sends ``rate`` messages per second for ``seconds``, rotating over the senders.
+
+    Message n is due at ``start + n / rate``; its body and client id carry that scheduled time,
+    so delays are measured from when it should have left, not from when the sender got to it.
+    """
     total = int(rate * seconds)
-    start = time.monotonic()
+    start_wall = time.time() + 0.2
+    start = time.monotonic() + 0.2
     for n in range(total):
-        target = start + n / rate
-        delay = target - time.monotonic()
+        delay = start + n / rate - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
-        sender = senders[n % len(senders)]
-        counter[0] += 1
-        client_id = f"{label}-{n}"
-        body = f"t={time.time():.6f} {label} message {n}"
-        await sender.send(json.dumps({"type": "send", "client_id": client_id, "body": body}))
+        scheduled = f"{start_wall + n / rate:.6f}"
+        body = f"t={scheduled} {label} message {n}"
+        payload = {"type": "send", "client_id": f"{label}-{n}@{scheduled}", "body": body}
+        await senders[n % len(senders)].send(json.dumps(payload))
     return total
+
+
+class Workers:
+    """The load-generator processes and their command pipes."""
+
+    def __init__(self, url: str, indexed_keys: list[tuple[int, str]], count: int, away: int):
+        context = multiprocessing.get_context("spawn")
+        self.pipes: list[Connection] = []
+        self.processes: list[Any] = []
+        count = max(1, min(count, len(indexed_keys)))
+        for n in range(count):
+            share = indexed_keys[n::count]
+            mine, theirs = context.Pipe()
+            away_here = away // count + (1 if n < away % count else 0)
+            process = context.Process(target=_worker, args=(theirs, url, share, away_here))
+            process.start()
+            self.pipes.append(mine)
+            self.processes.append(process)
+
+    async def ask(self, command: dict[str, Any]) -> list[dict[str, Any]]:
+        loop = asyncio.get_running_loop()
+        for pipe in self.pipes:
+            pipe.send(command)
+        return [await loop.run_in_executor(None, pipe.recv) for pipe in self.pipes]
+
+    async def ready(self) -> None:
+        loop = asyncio.get_running_loop()
+        for pipe in self.pipes:
+            await loop.run_in_executor(None, pipe.recv)
+
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.processes]
 
 
 async def _run(
     args: argparse.Namespace, port: int, chat_id: int, keys: list[str], server_pid: int
 ) -> dict[str, Any]:
     url = f"ws://127.0.0.1:{port}/ws/chats/{chat_id}/"
-    clients = [Client(i, keys[i]) for i in range(args.clients)]
+    senders = [Client(i, keys[i]) for i in range(args.senders)]
+    others = list(enumerate(keys))[args.senders :]
     t0 = time.monotonic()
-    for batch in range(0, len(clients), 50):
-        await asyncio.gather(*(c.connect(url) for c in clients[batch : batch + 50]))
-    await asyncio.gather(*(asyncio.wait_for(c.ready.wait(), 60) for c in clients))
+    workers = Workers(url, others, args.workers, args.reconnect if args.gap > 0 else 0)
+    await _connect_all(senders, url)
+    await workers.ready()
     connect_seconds = time.monotonic() - t0
     await asyncio.sleep(1.5)  # let the coalesced presence event pass
 
-    senders = clients[: args.senders]
-    counter = [0]
+    own_cpu = time.process_time()
+    worker_cpu = sum(_cpu_seconds(pid) for pid in workers.pids())
     cpu_before = _cpu_seconds(server_pid)
+    machine_before = _machine_cpu_seconds()
     wall_before = time.monotonic()
-    sent = await _send_for(
-        senders, rate=args.rate, seconds=args.seconds, label="live", counter=counter
-    )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and any(len(set(c.seqs)) < sent for c in clients):
-        await asyncio.sleep(0.1)
-    cpu_send = _cpu_seconds(server_pid) - cpu_before
+    sent = await _send_for(senders, rate=args.rate, seconds=args.seconds, label="live")
+    tallies = [*(await workers.ask({"cmd": "tally", "sent": sent, "timeout": 10.0}))]
+    await _until_delivered(senders, sent, 1.0)
+    tallies.append(_tally(senders, sent))
     wall_send = time.monotonic() - wall_before
-    delays = [d for c in clients for d in c.delays]
-    expected = set(range(1, sent + 1))
-    delivered = sum(len(expected & set(c.seqs)) for c in clients)
-    duplicates = sum(len(c.seqs) - len(set(c.seqs)) for c in clients)
+    cpu_send = _cpu_seconds(server_pid) - cpu_before
+    machine_busy = _machine_cpu_seconds() - machine_before
+    load_cpu = (
+        time.process_time() - own_cpu + sum(_cpu_seconds(p) for p in workers.pids()) - worker_cpu
+    )
+    delays = [d for t in tallies for d in t["delays"]]
+    acks = [a for c in senders for a in c.acks]
+    delivered = sum(t["delivered"] for t in tallies)
+    cores = os.cpu_count() or 1
     result: dict[str, Any] = {
         "clients": args.clients,
+        "load_generator_processes": len(workers.pids()) + 1,
         "connect_seconds": round(connect_seconds, 2),
         "messages": sent,
         "rate_per_second": args.rate,
         "deliveries_expected": sent * args.clients,
         "deliveries": delivered,
         "delivered_percent": round(100 * delivered / max(1, sent * args.clients), 3),
-        "duplicates": duplicates,
-        "reconnects_during_run": sum(c.reconnects for c in clients),
+        "duplicates": sum(t["duplicates"] for t in tallies),
+        "reconnects_during_run": sum(t["reconnects"] for t in tallies),
+        # From each message's scheduled send time to its arrival at a client.
         "delay_ms_p50": round(1000 * _percentile(delays, 0.50), 1),
         "delay_ms_p95": round(1000 * _percentile(delays, 0.95), 1),
         "delay_ms_p99": round(1000 * _percentile(delays, 0.99), 1),
         "delay_ms_max": round(1000 * max(delays), 1) if delays else None,
+        # From the scheduled send time to the sender's "delivered" (stored) acknowledgement.
+        "ack_ms_p50": round(1000 * _percentile(acks, 0.50), 1),
+        "ack_ms_p99": round(1000 * _percentile(acks, 0.99), 1),
+        "sending_wall_seconds": round(wall_send, 2),
         # What the fan-out costs, independent of how busy the machine is.
         "server_cpu_seconds_while_sending": round(cpu_send, 2),
         "server_cpu_share_while_sending": round(cpu_send / wall_send, 2),
         "server_cpu_microseconds_per_delivery": round(1e6 * cpu_send / max(1, delivered), 1),
+        "load_generator_cpu_seconds_while_sending": round(load_cpu, 2),
+        # Everyone's busy CPU on the machine meanwhile, in cores (other engineers included).
+        "machine_busy_cores_while_sending": round(machine_busy / wall_send, 2),
+        "machine_busy_cores_others": round((machine_busy - cpu_send - load_cpu) / wall_send, 2),
+        "machine_cores": cores,
     }
 
     # Reconnect after a gap: the missed messages come back exactly once and in order.
     if args.reconnect and args.gap > 0:
-        away = clients[-args.reconnect :]
-        last_seen = {c.index: (c.seqs[-1] if c.seqs else 0) for c in away}
-        await asyncio.gather(*(c.close() for c in away))
-        missed = await _send_for(
-            senders, rate=args.rate, seconds=args.gap, label="gap", counter=counter
-        )
-        for c in away:
-            c.seqs, c.delays = [], []
-        t1 = time.monotonic()
-        await asyncio.gather(*(c.connect(url, after=last_seen[c.index]) for c in away))
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and any(len(c.seqs) < missed for c in away):
-            await asyncio.sleep(0.05)
-        catch_up = time.monotonic() - t1
-        exact = sum(
-            1
-            for c in away
-            if c.seqs[:missed]
-            == list(range(last_seen[c.index] + 1, last_seen[c.index] + 1 + missed))
-        )
+        await workers.ask({"cmd": "drop"})
+        missed = await _send_for(senders, rate=args.rate, seconds=args.gap, label="gap")
+        answers = await workers.ask({"cmd": "rejoin", "missed": missed})
         result.update(
             {
-                "reconnect_clients": len(away),
+                "reconnect_clients": args.reconnect,
                 "gap_seconds": args.gap,
                 "missed_messages": missed,
-                "reconnects_with_every_missed_message_in_order": exact,
-                "catch_up_seconds": round(catch_up, 2),
+                "reconnects_with_every_missed_message_in_order": sum(a["exact"] for a in answers),
+                "catch_up_seconds": round(max(a["catch_up_seconds"] for a in answers), 2),
             }
         )
-    await asyncio.gather(*(c.close() for c in clients if c.ws is not None), return_exceptions=True)
+    await workers.ask({"cmd": "stop"})
+    await asyncio.gather(*(c.close() for c in senders if c.ws is not None), return_exceptions=True)
+    for process in workers.processes:
+        process.join(10)
     return result
+
+
+# cProfile timed by the event loop thread's own CPU clock: wall time would charge every function
+# for the moments the (shared, busy) machine gave the process no core.
+_CPROFILE_SERVER = """
+import cProfile, sys, time, uvicorn.main
+out = sys.argv.pop(1)
+sys.argv[0] = "uvicorn"
+profiler = cProfile.Profile(time.thread_time)
+try:
+    profiler.runcall(uvicorn.main.main)
+except SystemExit:
+    pass
+finally:
+    profiler.dump_stats(out)
+"""
+
+
+def _server_command(args: argparse.Namespace, port: int) -> list[str]:
+    command = [sys.executable]
+    if args.profile.endswith(".prof"):
+        command += ["-c", _CPROFILE_SERVER, args.profile]
+    elif args.profile:
+        command += ["-m", "pyinstrument", "-r", "text", "--show-all", "-o", args.profile]
+        command += ["-m", "uvicorn"]
+    else:
+        command += ["-m", "uvicorn"]
+    command += [
+        "pollinate.asgi:application",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--ws",
+        args.ws,
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    if not args.deflate:
+        command += ["--ws-per-message-deflate", "false"]
+    return command
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -309,9 +487,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--reconnect", type=int, default=50, help="clients that drop and come back")
     parser.add_argument(
+        "--workers", type=int, default=2, help="load-generator processes besides this one"
+    )
+    parser.add_argument(
         "--ws", default="websockets-sansio", help="uvicorn's websocket implementation"
     )
+    parser.add_argument(
+        "--deflate",
+        action="store_true",
+        help="let the server compress frames (permessage-deflate; off in the Procfile)",
+    )
+    parser.add_argument(
+        "--profile",
+        default="",
+        help="profile the server into FILE (.prof: cProfile; else pyinstrument)",
+    )
     args = parser.parse_args(argv)
+    args.senders = max(1, min(args.senders, args.clients - 1))
 
     with tempfile.TemporaryDirectory(prefix="pollinate-chat-bench-") as tmp:
         workdir = Path(tmp)
@@ -319,24 +511,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.update(env)
         chat_id, keys = _prepare(args.clients)
         port = _free_port()
-        server = subprocess.Popen(  # noqa: S603 -- our own interpreter and module
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "pollinate.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--ws",
-                args.ws,
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-        )
+        server = subprocess.Popen(_server_command(args, port), env=env)  # noqa: S603
         try:
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:
@@ -344,15 +519,23 @@ def main(argv: list[str] | None = None) -> int:
                     socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
                     break
                 except OSError:
+                    if server.poll() is not None:
+                        raise SystemExit(
+                            f"the realtime server exited: {server.returncode}"
+                        ) from None
                     time.sleep(0.1)
-            cpu_start = time.process_time()
+            load_before = os.getloadavg()[0]
             result = asyncio.run(_run(args, port, chat_id, keys, server.pid))
-            result["bench_client_cpu_seconds"] = round(time.process_time() - cpu_start, 2)
         finally:
-            server.terminate()
-            _pid, _status, usage = os.wait4(server.pid, 0)
-        result["server_cpu_seconds"] = round(usage.ru_utime + usage.ru_stime, 2)
-        result["load_average_1m"] = round(os.getloadavg()[0], 2)
+            server.send_signal(2)  # SIGINT: uvicorn (and pyinstrument) shut down cleanly
+            try:
+                server.wait(30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+        result["load_average_1m_before"] = round(load_before, 2)
+        result["load_average_1m_after"] = round(os.getloadavg()[0], 2)
+        result["server_args"] = " ".join(_server_command(args, 0)[-6:])
     print(json.dumps(result, indent=2))
     ok = result["delivered_percent"] == 100.0 and result.get(
         "reconnects_with_every_missed_message_in_order", 0
