@@ -435,3 +435,26 @@ def test_two_web_two_realtime_processes_and_a_worker_behave_as_one_service(
     nodes.wait_until(lambda: not _port_open(ports["web_a"]), "web A's port to close")
     answers = [alice_browser.request(ports["proxy"], "GET", "/me/")[0] for _ in range(6)]
     assert answers == [200] * 6
+
+
+def _program(argv: list[str]) -> list[str]:
+    """The program and its entry point, without paths or the interpreter."""
+    words = [word.rsplit("/", 1)[-1] for word in argv]
+    return (words[1:] if words[0] == "python" else words)[:2]
+
+
+def test_the_sample_compose_file_runs_every_procfile_process_behind_the_tested_nginx_config() -> (
+    None
+):
+    import yaml
+
+    compose = yaml.safe_load((ROOT / "deploy" / "compose.yaml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    procfile = (ROOT / "Procfile").read_text(encoding="utf-8").splitlines()
+    for name, command in (line.split(": ", 1) for line in procfile if line):
+        assert name in services, f"compose.yaml has no {name!r} service"
+        assert _program(services[name]["command"]) == _program(command.split())
+        assert services[name]["environment"]["REDIS_URL"].startswith("redis://redis:")
+        assert services[name]["environment"]["DATABASE_URL"].startswith("postgres://")
+    assert services["postgres"]["image"] == "postgres:15"
+    assert "./nginx.conf:/etc/nginx/conf.d/default.conf:ro" in services["proxy"]["volumes"]
