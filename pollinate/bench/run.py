@@ -79,13 +79,21 @@ def generation_key(scale: str, seed: int) -> str:
     return digest.hexdigest()[:16]
 
 
-def ensure_org(scale: str, seed: int, var_dir: Path, env: dict[str, str]) -> dict[str, Any]:
+def ensure_org(
+    scale: str, seed: int, var_dir: Path, env: dict[str, str], *, keep: bool = False
+) -> dict[str, Any]:
     key_file = var_dir / "bench-key.json"
     key = generation_key(scale, seed)
     if key_file.exists():
         stored = json.loads(key_file.read_text(encoding="utf-8"))
-        if stored.get("key") == key:
-            log(f"Reusing the organisation in {var_dir} (key {key}).")
+        stale = stored.get("key") != key
+        if stale and keep:
+            # M takes ~15 minutes to generate: a colleague's edit to a demo.py must not force it.
+            log(
+                f"Keeping the organisation in {var_dir} although the generator changed (--keep-org)."
+            )
+        if not stale or keep:
+            log(f"Reusing the organisation in {var_dir} (key {stored.get('key')}).")
             subprocess.run(  # noqa: S603 -- migrations that landed since it was generated
                 [PYTHON, "manage.py", "prepare_instance", "--no-demo"],
                 env=env,
@@ -93,7 +101,7 @@ def ensure_org(scale: str, seed: int, var_dir: Path, env: dict[str, str]) -> dic
                 check=True,
                 stdout=subprocess.DEVNULL,
             )
-            return {**stored["generation"], "reused": True}
+            return {**stored["generation"], "reused": True, "stale": stale}
     log(f"Generating the organisation at scale {scale} (seed {seed}) in {var_dir}…")
     if var_dir.exists():
         shutil.rmtree(var_dir)
@@ -240,6 +248,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help="comma-separated endpoint names")
     parser.add_argument("--no-profile", action="store_true", help="skip the pyinstrument step")
     parser.add_argument("--no-engines", action="store_true", help="skip the engine benchmarks")
+    parser.add_argument(
+        "--keep-org",
+        action="store_true",
+        help="reuse the generated organisation even if the generator code changed since",
+    )
     parser.add_argument("--out-dir", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument(
         "--var-dir", type=Path, default=None, help="data directory (default var/bench-<scale>)"
@@ -252,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     machine = report.machine()
     if not load.wrk_available():
         log("wrk is not installed (scripts/install-system-packages): closed loop uses Python.")
-    generation = ensure_org(args.scale, args.seed, var_dir, env)
+    generation = ensure_org(args.scale, args.seed, var_dir, env, keep=args.keep_org)
 
     log("Resolving endpoints and counting their queries in-process…")
     prepared = django_step("prepare", env, var_dir)
