@@ -89,9 +89,7 @@ def ensure_org(
         stale = stored.get("key") != key
         if stale and keep:
             # M takes ~15 minutes to generate: a colleague's edit to a demo.py must not force it.
-            log(
-                f"Keeping the organisation in {var_dir} although the generator changed (--keep-org)."
-            )
+            log(f"Keeping {var_dir} although the generator changed since (--keep-org).")
         if not stale or keep:
             log(f"Reusing the organisation in {var_dir} (key {stored.get('key')}).")
             subprocess.run(  # noqa: S603 -- migrations that landed since it was generated
