@@ -105,18 +105,45 @@ def is_database_unavailable(exception: BaseException | None) -> bool:
     )
 
 
+def database_fault(exception: BaseException) -> str:
+    """What kind of database fault this is: ``full``, ``read_only`` or ``unavailable``."""
+    text = str(exception).lower()
+    sqlstate = getattr(getattr(exception, "__cause__", None), "sqlstate", None)
+    if sqlstate == "53100" or "disk is full" in text or "no space left" in text:
+        return "full"
+    if "readonly" in text or "read-only" in text:
+        return "read_only"
+    return "unavailable"
+
+
 def database_unavailable_response(request: HttpRequest, exc: BaseException) -> HttpResponse:
-    """503 with a human message (JSON under /api/); also used by the 500 handler."""
-    logger.error("database unavailable while serving %s: %s", request.path, exc)
-    if request.path.startswith("/api/"):
-        body = json.dumps(
-            {
-                "code": "service_unavailable",
-                "message": _("Pollinate cannot reach its database right now. Try again soon."),
-            }
+    """503 with a human message (JSON under /api/); also used by the 500 handler.
+
+    A full disk and a read-only database get their own message: reading may still work, and the
+    person needs to know that this change was not saved and why.
+    """
+    fault = database_fault(exc)
+    logger.error("database %s while serving %s: %s", fault, request.path, exc)
+    if fault == "full":
+        code = "storage_full"
+        message = _(
+            "Pollinate's storage is full, so this change was not saved. Nothing you saved before "
+            "is lost. An administrator needs to free some space; please try again later."
         )
+    elif fault == "read_only":
+        code = "read_only"
+        message = _(
+            "Pollinate is read-only right now, so this change was not saved. Nothing you saved "
+            "before is lost. Please try again in a few minutes."
+        )
+    else:
+        code = "service_unavailable"
+        message = _("Pollinate cannot reach its database right now. Try again soon.")
+    if request.path.startswith("/api/"):
+        body = json.dumps({"code": code, "message": message})
         response = HttpResponse(body, status=503, content_type="application/json")
     else:
-        response = HttpResponse(render_to_string("core/unavailable.html"), status=503)
+        context = {"message": message if fault != "unavailable" else ""}
+        response = HttpResponse(render_to_string("core/unavailable.html", context), status=503)
     response["Retry-After"] = "30"
     return response

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from pollinate.core.middleware import database_fault
 
 
 @require_GET
@@ -17,6 +19,13 @@ def healthz(request: HttpRequest) -> JsonResponse:
         database = "ok"
     except DatabaseError:
         database = "unavailable"
+    if database == "ok":
+        try:
+            # A write that changes nothing: a read-only database refuses it all the same.
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("UPDATE django_migrations SET app = app WHERE id = -1")
+        except DatabaseError as exc:
+            database = "read_only" if database_fault(exc) == "read_only" else "unavailable"
     status = 200 if database == "ok" else 503
     return JsonResponse(
         {"status": "ok" if status == 200 else "error", "database": database}, status=status
