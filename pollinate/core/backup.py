@@ -517,11 +517,8 @@ def _database_restore(database_file: Path, vendor: str) -> None:
             source.close()
         connection.close()  # cached statements and schema belong to the old database
         return
-    tables = connection.introspection.table_names()
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as drop:
-        if tables:
-            quoted = ", ".join('"' + t.replace('"', '""') + '"' for t in tables)
-            drop.write(f"DROP TABLE IF EXISTS {quoted} CASCADE;\n")
+        drop.write(_pg_drop_everything())
     script = database_file.with_suffix(".sql")
     try:
         _pg_run(
@@ -536,6 +533,29 @@ def _database_restore(database_file: Path, vendor: str) -> None:
         )  # fmt: skip
     finally:
         os.unlink(drop.name)
+
+
+def _pg_drop_everything() -> str:
+    """SQL dropping what the app owns in its schema: tables (with their indexes, sequences and
+    triggers), views, and functions such as trigger bodies, so the dump recreates all of it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 'TABLE', format('%I', c.relname) FROM pg_class c"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')"
+            " UNION ALL SELECT 'VIEW', format('%I', c.relname) FROM pg_class c"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = current_schema() AND c.relkind IN ('v', 'm')"
+            " UNION ALL SELECT 'SEQUENCE', format('%I', c.relname) FROM pg_class c"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = current_schema() AND c.relkind = 'S'"
+            " UNION ALL SELECT 'FUNCTION', p.oid::regprocedure::text FROM pg_proc p"
+            " JOIN pg_namespace n ON n.oid = p.pronamespace"
+            " WHERE n.nspname = current_schema() AND NOT EXISTS ("
+            "   SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')"
+        )
+        objects = cursor.fetchall()
+    return "".join(f"DROP {kind} IF EXISTS {name} CASCADE;\n" for kind, name in objects)
 
 
 def _media_swap(stage: Path, media_root: Path) -> None:
