@@ -86,7 +86,7 @@ def test_a_run_killed_halfway_is_completed_by_the_next_with_no_duplicates(
     _follow_new_episode(people, when)
 
     def die_after_four(sent: int) -> None:
-        if sent == 4:
+        if sent >= 4:  # answers are recorded a batch at a time
             raise Crash
 
     with pytest.raises(Crash):

@@ -30,7 +30,7 @@ def test_a_generated_organisation_gets_one_digest_each_matching_follows_even_aft
     period = start.isoformat()  # each member's own local week starting that Monday
 
     def kill_after_ten(sent: int) -> None:
-        if sent == 10:
+        if sent >= 10:  # answers are recorded a batch at a time
             raise Killed
 
     with pytest.raises(Killed):
