@@ -82,6 +82,34 @@ def _common_topic() -> Topic:
     return topic
 
 
+def _coach_suggestions(bench: Person) -> Target:
+    """The bench member's own open coaching request, whose page lists the suggested coaches.
+
+    Suggestions are shown only to the learner, on a request with no live match: the harness
+    keeps one such request for the bench member (created once, on the most coached topic).
+    """
+    model = _model("coaching.CoachingRequest")
+    request = (
+        model._default_manager.filter(learner=bench, status="open")
+        .exclude(matches__status__in=["proposed", "accepted"])
+        .order_by("pk")
+        .first()
+    )
+    if request is None:
+        topic = (
+            Topic.objects.annotate(n=Count("coaching_requests")).order_by("-n", "pk").first()
+            or _common_topic()
+        )
+        request = model._default_manager.create(
+            learner=bench,
+            site=bench.site,
+            topic=topic,
+            goal="Run a changeover in under ten minutes",
+            languages=list(bench.languages or ["en"]),
+        )
+    return Target(_url("coaching:request", args=[request.pk]))
+
+
 def _search_terms() -> dict[str, str]:
     """Rare, common and multi-term queries from the generated data itself."""
     common = _common_topic().name.split()[0]
@@ -153,8 +181,8 @@ ENDPOINTS: list[Endpoint] = [
     ),
     Endpoint(
         "coach_suggestions",
-        lambda bench: Target(_url("coaching:suggestions", "coaching:coach_suggestions")),
-        "coach suggestions for the bench member",
+        _coach_suggestions,
+        "coach suggestions: the bench member's open coaching request page",
     ),
     Endpoint(
         "dashboard",
