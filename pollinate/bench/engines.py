@@ -24,8 +24,10 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -179,6 +181,10 @@ def command_engines_run(*, scale: str, root: Path) -> dict[str, Any]:
             skipped.update({name: why for name in names})
             continue
         after = os.times()
+        leftover = Path(str(printed.get("workdir", "")))
+        if leftover.name and leftover.parent == Path(tempfile.gettempdir()):
+            # The child's throw-away instance (the digest bench keeps it for inspection).
+            shutil.rmtree(leftover, ignore_errors=True)
         children_cpu = sum(after[2:4]) - sum(cpu[2:4])  # children's user + system seconds
         for name, field, unit in engine.figures:
             if field in printed:
