@@ -20,3 +20,4 @@ class ChatsConfig(AppConfig):
         verb_register("chat.participant_muted", _("muted someone in a live chat"))
         verb_register("chat.participant_unmuted", _("unmuted someone in a live chat"))
         verb_register("chat.answer_promoted", _("promoted a live chat answer to a practice"))
+        verb_register("chat.answer_collected", _("added a live chat answer to a collection"))

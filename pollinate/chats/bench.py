@@ -328,7 +328,9 @@ class Workers:
             share = indexed_keys[n::count]
             mine, theirs = context.Pipe()
             away_here = away // count + (1 if n < away % count else 0)
-            process = context.Process(target=_worker, args=(theirs, url, share, away_here))
+            process = context.Process(
+                target=_worker, args=(theirs, url, share, away_here), daemon=True
+            )
             process.start()
             self.pipes.append(mine)
             self.processes.append(process)

@@ -96,3 +96,41 @@ class MessageForm(forms.Form):
     body = forms.CharField(label=_("Your message"), widget=forms.Textarea(attrs={"rows": 2}))
     client_id = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
     prompt = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+
+class EpisodeChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.collection.title} · {obj.number}. {obj.title}"
+
+
+class CollectForm(forms.Form):
+    """Where a host adds an answer: an episode of a collection they edit, or of a published
+    collection their site's edition they lead (the item then belongs to that edition)."""
+
+    episode = EpisodeChoiceField(queryset=None, label=_("Add to collection"))
+
+    def __init__(self, *args: Any, person: Person, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from pollinate.curation.access import is_editor, is_site_lead
+        from pollinate.curation.models import Collection, Episode
+
+        self.person = person
+        self.editor = is_editor(person)
+        episodes = Episode.objects.select_related("collection").order_by(
+            "collection__title", "collection_id", "number"
+        )
+        if self.editor:
+            pass
+        elif is_site_lead(person):
+            episodes = episodes.filter(collection__in=Collection.objects.published())
+        else:
+            episodes = episodes.none()
+        self.fields["episode"].queryset = episodes  # type: ignore[attr-defined]
+
+    def choices(self) -> list[tuple[str, str]]:
+        """(episode id, label) pairs, read once for a page that offers them on every answer."""
+        field = self.fields["episode"]
+        return [(str(value), str(label)) for value, label in field.choices if value]  # type: ignore[attr-defined]
+
+    def edition_site(self) -> Any:
+        return None if self.editor else self.person.site

@@ -186,8 +186,11 @@ class ChatMessage(models.Model):
         Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     reaction_count = models.PositiveIntegerField(default=0)
-    # The practice draft (or other item) this answer was promoted to, as "<app>.<model>:<id>".
+    # The practice draft this answer was promoted to (its address).
     promoted_to = models.CharField(max_length=80, blank=True)
+    # The collection episode it was added to as an item (its address); the item's commentary
+    # quotes the answer and links back to it in the transcript.
+    collected_to = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["chat", "seq"]

@@ -11,11 +11,12 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
@@ -37,7 +38,10 @@ from pollinate.chats.models import (
 from pollinate.chats.selectors import message_event
 from pollinate.core.ratelimit import RateLimited, ratelimit_check
 from pollinate.core.tasks import task_enqueue
-from pollinate.people.models import Person, Topic
+from pollinate.people.models import Person, Site, Topic
+
+if TYPE_CHECKING:
+    from pollinate.curation.models import Episode
 
 logger = logging.getLogger(__name__)
 
@@ -479,6 +483,73 @@ def answer_promote(*, actor: Person, message: ChatMessage) -> str:
             target=chat,
             payload={"seq": message.seq, "url": url},
         )
+    return url
+
+
+def answer_quote(*, message: ChatMessage) -> str:
+    """The answer as the commentary of a collection item: quoted, credited, with its address."""
+    chat = message.chat
+    author = message.author
+    credit = f"{author.display_name} ({author.site.name})" if author else _("someone")
+    where = message.prompt.label if message.prompt else _("the conversation")
+    source = settings.SITE_URL + reverse("chats:transcript", args=[chat.pk]) + f"#a{message.seq}"
+    head = _("From the live chat “%(title)s”, answering %(where)s — %(credit)s:") % {
+        "title": chat.title,
+        "where": where,
+        "credit": credit,
+    }
+    room = 4000 - len(head) - len(source) - 10
+    body = message.body if len(message.body) <= room else message.body[: room - 1] + "…"
+    return f"{head}\n“{body}”\n{source}"
+
+
+def answer_collect(
+    *, actor: Person, message: ChatMessage, episode: Episode, edition_site: Site | None = None
+) -> str:
+    """Adds an answer to a collection episode; returns the episode's address (kept on the message).
+
+    Collections point at whole objects, not at one message, so the item is the chat's transcript
+    with the answer quoted, credited and linked in its commentary. Promoting again returns the
+    first address. Precondition: the caller checked the actor may add items to the collection
+    (or to ``edition_site``'s edition of it).
+    """
+    chat = message.chat
+    if not (is_host(actor, chat) or actor.is_administrator):
+        raise ChatError("forbidden", _("Only hosts can promote answers."))
+    if message.kind != MessageKind.MESSAGE or message.is_hidden:
+        raise ChatError("invalid", _("Only visible answers can be promoted."))
+    if chat.visibility != ChatVisibility.ORGANISATION:
+        # A collection is read by the whole organisation; an answer given in a smaller room
+        # stays there.
+        raise ChatError(
+            "private", _("Only answers from chats open to the whole organisation can be collected.")
+        )
+    if message.collected_to:
+        return message.collected_to
+    from pollinate.curation.models import ItemKind
+    from pollinate.curation.services import item_add
+
+    try:
+        with transaction.atomic():
+            item_add(
+                actor=actor,
+                episode=episode,
+                kind=ItemKind.CHAT,
+                target_id=chat.pk,
+                commentary=answer_quote(message=message),
+                edition_site=edition_site,
+            )
+            url = episode.get_absolute_url()[:200]
+            ChatMessage.objects.filter(pk=message.pk).update(collected_to=url)
+            message.collected_to = url
+            activity_record(
+                actor=actor,
+                verb="chat.answer_collected",
+                target=chat,
+                payload={"seq": message.seq, "url": url, "episode_id": episode.pk},
+            )
+    except ValidationError as exc:
+        raise ChatError("invalid", " ".join(exc.messages)) from exc
     return url
 
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from pollinate.chats import services
 from pollinate.chats.models import ChatParticipant
+from pollinate.core.tasks import task_periodic
 
 
 def chat_reminders_send() -> int:
@@ -38,3 +39,8 @@ def chat_reminder_email(*, participant_id: int, kind: str) -> None:
             {"chat": chat, "person": person, "url": settings.SITE_URL + chat.get_absolute_url()},
         )
     send_mail(subject, body, None, [person.user.email])
+
+
+# Every five minutes: chats start on the quarter hour or the five minutes, so the "starting
+# soon" email arrives 15 minutes before (at worst 10), and the day reminder within 5 minutes.
+task_periodic("pollinate.chats.tasks.chat_reminders_send", minute="*/5")

@@ -21,4 +21,5 @@ urlpatterns = [
     path("<int:chat_id>/transcript.<str:fmt>", views.chat_export_view, name="export"),
     path("<int:chat_id>/messages/<int:seq>/hide/", views.message_hide_view, name="hide"),
     path("<int:chat_id>/messages/<int:seq>/promote/", views.answer_promote_view, name="promote"),
+    path("<int:chat_id>/messages/<int:seq>/collect/", views.answer_collect_view, name="collect"),
 ]

@@ -19,9 +19,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from pollinate.chats import services
 from pollinate.chats.access import access_chat, access_chat_message, can_moderate, is_host
 from pollinate.chats.export import transcript_html, transcript_markdown
-from pollinate.chats.forms import ChatForm, InviteForm, MessageForm, RsvpForm
+from pollinate.chats.forms import ChatForm, CollectForm, InviteForm, MessageForm, RsvpForm
 from pollinate.chats.ical import chats_to_ical, feed_person, feed_token
-from pollinate.chats.models import Chat
+from pollinate.chats.models import Chat, ChatVisibility
 from pollinate.chats.selectors import (
     chat_list,
     chat_messages_after,
@@ -256,11 +256,17 @@ def chat_send_view(request: MemberRequest, chat_id: int) -> HttpResponse:
 def chat_transcript_view(request: MemberRequest, chat_id: int) -> HttpResponse:
     chat = access_chat(request.person, chat_id)
     moderator = can_moderate(request.person, chat)
+    hosting = is_host(request.person, chat) or request.person.is_administrator
     context = {
         "chat": chat,
         "sections": chat_transcript(chat=chat, show_hidden=moderator),
         "moderator": moderator,
-        "is_host": is_host(request.person, chat) or request.person.is_administrator,
+        "is_host": hosting,
+        # Where a host may add answers: episodes of collections they edit (or their site's
+        # edition of); answers from smaller rooms stay out of collections.
+        "collect_choices": CollectForm(person=request.person).choices()
+        if hosting and chat.visibility == ChatVisibility.ORGANISATION
+        else [],
     }
     return render(request, "chats/transcript.html", context)
 
@@ -303,4 +309,26 @@ def answer_promote_view(request: MemberRequest, chat_id: int, seq: int) -> HttpR
         messages.error(request, exc.message)
         return redirect("chats:transcript", chat_id)
     messages.success(request, _("The answer is now a practice draft."))
+    return redirect(url)
+
+
+@require_POST
+@member_required
+def answer_collect_view(request: MemberRequest, chat_id: int, seq: int) -> HttpResponse:
+    message = access_chat_message(request.person, chat_id, seq)
+    if not (is_host(request.person, message.chat) or request.person.is_administrator):
+        raise PermissionDenied
+    form = CollectForm(request.POST, person=request.person)
+    if not form.is_valid():
+        messages.error(request, _("Choose a collection episode you can add to."))
+        return redirect(reverse("chats:transcript", args=[chat_id]) + f"#a{seq}")
+    episode, edition_site = form.cleaned_data["episode"], form.edition_site()
+    try:
+        url = services.answer_collect(
+            actor=request.person, message=message, episode=episode, edition_site=edition_site
+        )
+    except services.ChatError as exc:
+        messages.error(request, exc.message)
+        return redirect(reverse("chats:transcript", args=[chat_id]) + f"#a{seq}")
+    messages.success(request, _("The answer is in the collection."))
     return redirect(url)

@@ -105,3 +105,31 @@ def test_no_day_reminder_goes_out_for_a_chat_starting_within_the_hour(
     with django_capture_on_commit_callbacks(execute=False):
         assert services.chat_reminders_send(now=now) == 0
         assert services.chat_reminders_send(now=now + timedelta(minutes=30)) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reminders_are_scheduled_every_five_minutes_and_two_runs_send_each_once(
+    alice: Person, charlie: Person, smtp: Any
+) -> None:
+    import pollinate.chats.tasks  # noqa: F401 -- the worker imports every app's tasks module
+    from pollinate.core import tasks
+    from pollinate.core.models import TaskRun, TaskStatus
+
+    chat = ChatFactory(created_by=alice, starts_at=timezone.now() + timedelta(hours=20))
+    services.chat_rsvp(actor=charlie, chat=chat, rsvp="going")
+    huey = tasks.task_queue_build(immediate=True)
+    previous = tasks.task_queue_use(huey)
+    name = "periodic:pollinate.chats.tasks.chat_reminders_send"
+    try:
+        at = timezone.now().replace(minute=35, second=0, microsecond=0, tzinfo=None)
+        due = {task.name: task for task in huey.read_periodic(at)}
+        assert name in due
+        assert name not in {task.name for task in huey.read_periodic(at.replace(minute=36))}
+        huey.execute(due[name])
+        huey.execute(due[name])
+    finally:
+        tasks.task_queue_use(previous)
+    runs = TaskRun.objects.filter(path="pollinate.chats.tasks.chat_reminders_send")
+    assert [run.status for run in runs] == [TaskStatus.SUCCEEDED, TaskStatus.SUCCEEDED]
+    # Sent synchronously by the immediate queue: everything the two runs sent has arrived.
+    assert sorted(m["To"] for m in smtp.messages) == ["alice@example.com", "charlie@example.com"]

@@ -385,3 +385,142 @@ def test_the_transcript_uses_a_bounded_number_of_queries(
     with django_assert_max_num_queries(14):
         response = client.get(reverse("chats:transcript", args=[live_chat.pk]))
     assert response.text.count('class="transcript__answer"') == 20
+
+
+# --- promotion into a collection -------------------------------------------------------------
+
+
+def _episode(**kwargs: Any) -> Any:
+    from pollinate.curation.tests.factories import EpisodeFactory
+
+    return EpisodeFactory(**kwargs)
+
+
+def test_an_editor_host_adds_an_answer_to_a_collection_and_the_link_back_is_kept(
+    as_client: Any, editor: Person, charlie: Person
+) -> None:
+    from pollinate.curation.models import Item, ItemKind
+
+    chat = ChatFactory(created_by=editor, title="Kanban at scale", prompts=["Where to start?"])
+    message = _answered(chat, editor, charlie)
+    episode = _episode(title="Starting with kanban")
+    response = as_client(editor).post(
+        reverse("chats:collect", args=[chat.pk, message.seq]), {"episode": episode.pk}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == episode.get_absolute_url()
+    item = Item.objects.get()
+    assert (item.episode, item.kind, item.target_id) == (episode, ItemKind.CHAT, chat.pk)
+    assert item.edition_site is None
+    # The collection points at the whole chat; the answer is quoted, credited and linked.
+    assert "Pre-stage tools" in item.commentary
+    assert "Charlie" in item.commentary and "Q1" in item.commentary
+    assert reverse("chats:transcript", args=[chat.pk]) + f"#a{message.seq}" in item.commentary
+    message.refresh_from_db()
+    assert message.collected_to == episode.get_absolute_url()
+    transcript = as_client(editor).get(reverse("chats:transcript", args=[chat.pk]))
+    assert f'href="{episode.get_absolute_url()}"' in transcript.text
+    assert "Added to a collection" in transcript.text
+    # Promoting again does not add a second item.
+    as_client(editor).post(
+        reverse("chats:collect", args=[chat.pk, message.seq]), {"episode": episode.pk}
+    )
+    assert Item.objects.count() == 1
+
+
+def test_the_transcript_offers_the_episodes_the_host_can_add_to(
+    as_client: Any, editor: Person, charlie: Person
+) -> None:
+    chat = ChatFactory(created_by=editor, prompts=["Where to start?"])
+    _answered(chat, editor, charlie)
+    episode = _episode(title="Starting with kanban")
+    response = as_client(editor).get(reverse("chats:transcript", args=[chat.pk]))
+    assert f'<option value="{episode.pk}">{episode.collection.title} · ' in response.text
+
+
+def test_a_site_lead_host_adds_an_answer_to_their_sites_edition(
+    as_client: Any, live_chat: Chat, alice: Person, charlie: Person
+) -> None:
+    from pollinate.curation.models import Item
+
+    message = _answered(live_chat, alice, charlie)
+    episode = _episode()
+    response = as_client(alice).post(
+        reverse("chats:collect", args=[live_chat.pk, message.seq]), {"episode": episode.pk}
+    )
+    assert response.status_code == 302
+    assert Item.objects.get().edition_site == alice.site
+
+
+def test_a_host_who_cannot_edit_the_collection_adds_nothing(
+    as_client: Any, bob: Person, charlie: Person
+) -> None:
+    from pollinate.curation.models import Item
+
+    chat = ChatFactory(created_by=bob, prompts=["Where to start?"])
+    message = _answered(chat, bob, charlie)
+    episode = _episode(collection__publish_at=None)
+    response = as_client(bob).post(
+        reverse("chats:collect", args=[chat.pk, message.seq]), {"episode": episode.pk}
+    )
+    assert response.status_code == 302
+    assert not Item.objects.exists()
+    message.refresh_from_db()
+    assert message.collected_to == ""
+
+
+def test_only_the_host_can_add_an_answer_to_a_collection(
+    as_client: Any, live_chat: Chat, alice: Person, charlie: Person, editor: Person
+) -> None:
+    from pollinate.curation.models import Item
+
+    message = _answered(live_chat, alice, charlie)
+    episode = _episode()
+    url = reverse("chats:collect", args=[live_chat.pk, message.seq])
+    # Being an editor is not enough: the answer belongs to the host's chat.
+    assert as_client(editor).post(url, {"episode": episode.pk}).status_code == 403
+    assert as_client(charlie).post(url, {"episode": episode.pk}).status_code == 403
+    assert not Item.objects.exists()
+
+
+def test_an_outsider_cannot_reach_a_private_chats_answers_to_collect_them(
+    as_client: Any, private_chat: Chat, alice: Person, bob: Person, charlie: Person
+) -> None:
+    from pollinate.curation.models import Item
+
+    services.prompt_release(actor=alice, chat=private_chat, number=1)
+    message, _ = services.message_post(actor=bob, chat=private_chat, body="Only for us")
+    url = reverse("chats:collect", args=[private_chat.pk, message.seq])
+    assert as_client(charlie).post(url, {"episode": _episode().pk}).status_code == 404
+    assert not Item.objects.exists()
+
+
+def test_answers_from_a_private_chat_stay_out_of_collections(
+    as_client: Any, admin: Person, bob: Person
+) -> None:
+    from pollinate.curation.models import Item
+
+    chat = ChatFactory(created_by=admin, visibility=ChatVisibility.PRIVATE, prompts=["Q?"])
+    chat.participants.create(person=bob, is_invited=True)
+    message = _answered(chat, admin, bob)
+    episode = _episode()
+    response = as_client(admin).post(
+        reverse("chats:collect", args=[chat.pk, message.seq]), {"episode": episode.pk}
+    )
+    assert response.status_code == 302
+    assert not Item.objects.exists()
+    assert (
+        "Add to collection"
+        not in as_client(admin).get(reverse("chats:transcript", args=[chat.pk])).text
+    )
+
+
+def test_collecting_needs_a_signed_in_member_and_a_post(
+    client: Any, as_client: Any, live_chat: Chat, alice: Person, charlie: Person
+) -> None:
+    message = _answered(live_chat, alice, charlie)
+    url = reverse("chats:collect", args=[live_chat.pk, message.seq])
+    response = client.post(url, {"episode": 1})
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("people:sign_in"))
+    assert as_client(alice).get(url).status_code == 405

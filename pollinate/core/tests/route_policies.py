@@ -147,6 +147,7 @@ ROUTES: dict[str, P] = {
     "chats:export": P(OWNER | ADMIN),
     "chats:hide": P(NOBODY, OWNER | ADMIN),
     "chats:promote": P(NOBODY, OWNER | ADMIN),
+    "chats:collect": P(NOBODY, OWNER | ADMIN),
     # curation
     "curation:list": P(MEMBERS),
     "curation:create": P(ADMIN, OWNER),
