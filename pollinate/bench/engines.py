@@ -166,7 +166,11 @@ def command_engines_run(*, scale: str, root: Path) -> dict[str, Any]:
     env = {key: value for key, value in os.environ.items() if key not in _HIDDEN}
     for engine in COMMAND_ENGINES:
         names = [name for name, _field, _unit in engine.figures]
-        if importlib.util.find_spec(engine.module) is None:
+        try:
+            found = importlib.util.find_spec(engine.module) is not None
+        except ModuleNotFoundError:  # the app (parent package) itself is not there
+            found = False
+        if not found:
             skipped.update({name: f"{engine.module} does not exist yet" for name in names})
             continue
         argv = [sys.executable, "-m", engine.module, *engine.args.get(scale, engine.args["S"])]
