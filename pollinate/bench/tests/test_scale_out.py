@@ -111,9 +111,11 @@ class Cluster:
     env: dict[str, str]
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     killed: set[str] = field(default_factory=set)
+    log_files: list[Any] = field(default_factory=list)
 
     def start(self, name: str, argv: list[str], **extra_env: str) -> None:
         log = (self.tmp / f"{name}.log").open("wb")
+        self.log_files.append(log)
         self.processes[name] = subprocess.Popen(  # noqa: S603 -- our interpreter and modules
             argv,
             env={**self.env, **extra_env},
@@ -137,6 +139,8 @@ class Cluster:
         for name, process in self.processes.items():
             if process.poll() is None:
                 self.kill(name)
+        for log in self.log_files:
+            log.close()
 
     def logs(self) -> str:
         return "\n".join(
