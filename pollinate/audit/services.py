@@ -464,20 +464,59 @@ _ADMIN_ACTIONS = {
 }
 
 
+# Admin log entries already audited during this request (see audit_admin_entries_since).
+_admin_entries_audited: ContextVar[set[int] | None] = ContextVar("audit_admin", default=None)
+
+
 @_never_breaks
 def on_admin_log_entry_saved(sender: Any, instance: LogEntry, created: bool, **kwargs: Any) -> None:
-    if not created:
-        return
+    if created:
+        _admin_entry_record(instance)
+
+
+def _admin_entry_record(entry: LogEntry) -> None:
+    audited = _admin_entries_audited.get()
+    if audited is not None:
+        if entry.pk in audited:
+            return
+        audited.add(entry.pk)
     content_type = (
-        ContentType.objects.get_for_id(instance.content_type_id)
-        if instance.content_type_id
-        else None
+        ContentType.objects.get_for_id(entry.content_type_id) if entry.content_type_id else None
     )
     audit_record(
-        action=_ADMIN_ACTIONS.get(instance.action_flag, AuditAction.ADMIN_CHANGED),
-        actor_user=instance.user,
+        action=_ADMIN_ACTIONS.get(entry.action_flag, AuditAction.ADMIN_CHANGED),
+        actor_user=entry.user,
         target_type=f"{content_type.app_label}.{content_type.model}" if content_type else "",
-        target_id=instance.object_id or "",
-        target_label=instance.object_repr,
-        details={"change": instance.get_change_message()},
+        target_id=entry.object_id or "",
+        target_label=entry.object_repr,
+        details={"change": entry.get_change_message(), "log_entry": entry.pk},
     )
+
+
+def admin_log_entry_last_id() -> int:
+    return int(LogEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0)
+
+
+@contextmanager
+def admin_entries_tracked() -> Iterator[None]:
+    token = _admin_entries_audited.set(set())
+    try:
+        yield
+    finally:
+        _admin_entries_audited.reset(token)
+
+
+@_never_breaks
+def audit_admin_entries_since(request: HttpRequest, last_id: int) -> None:
+    """Audits admin log entries this request wrote without a post_save signal.
+
+    Django's admin writes several entries at once with ``bulk_create`` (the "delete selected"
+    action on two or more rows), which sends no signal; the request middleware calls this after
+    every admin POST so those entries are audited too, once each.
+    """
+    user_id = getattr(request.user, "pk", None)
+    if user_id is None:
+        return
+    entries = LogEntry.objects.filter(pk__gt=last_id, user_id=user_id).select_related("user")
+    for entry in entries.order_by("pk"):
+        _admin_entry_record(entry)

@@ -329,6 +329,25 @@ def test_every_django_admin_change_is_recorded(admin, bob) -> None:
     assert "Changed" in str(record.details["change"])
 
 
+def test_a_bulk_delete_in_the_django_admin_is_recorded_once_per_object(admin, bob) -> None:
+    admin.user.is_superuser = True
+    admin.user.save()
+    api_token_create(person=bob, name="one")
+    api_token_create(person=bob, name="two")
+    ids = [str(pk) for pk in ApiToken.objects.values_list("pk", flat=True)]
+    response = signed_in(admin).post(
+        "/admin/people/apitoken/",
+        {"action": "delete_selected", "_selected_action": ids, "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert not ApiToken.objects.exists()
+    deleted = AuditRecord.objects.filter(action=AuditAction.ADMIN_DELETED)
+    assert sorted(r.target_id for r in deleted) == sorted(ids)
+    assert {(r.actor_person, r.ip_address) for r in deleted} == {(admin, IP)}
+    revoked = AuditRecord.objects.filter(action=AuditAction.API_TOKEN_REVOKED)
+    assert sorted(r.target_id for r in revoked) == sorted(ids)
+
+
 # --- never breaks, same transaction ------------------------------------------------------------
 
 
