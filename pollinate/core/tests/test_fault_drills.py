@@ -494,6 +494,8 @@ def test_killing_an_app_worker_during_writes_loses_nothing_acknowledged(
         process.stop()
 
     assert killed.is_set() and len(acknowledged) >= 6
+    # Three writers always have a request in flight, so the kill cut some short (3 of 3 observed).
+    assert refused >= 1
     comments = _comments(instance)
     for comment_id, body in acknowledged.items():
         assert comments.get(comment_id) == body  # nothing acknowledged is lost
