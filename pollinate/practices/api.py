@@ -12,7 +12,6 @@ from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from pollinate.core.markdown import render_markdown
 from pollinate.core.ratelimit import RateLimited
 from pollinate.people.access import access_site, access_topic, api_member
 from pollinate.people.models import Topic
@@ -296,7 +295,7 @@ def _comment_out(comment: Any) -> CommentOut:
         author_id=comment.author_id,
         parent_id=comment.parent_id,
         body=comment.body,
-        body_html=str(render_markdown(comment.body)),
+        body_html=str(comment.body_rendered),
         created_at=comment.created_at,
     )
 

@@ -12,15 +12,18 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from datetime import timedelta
+from functools import lru_cache
 from itertools import accumulate
 from typing import Any
 
 from django.db import connection
 
 from pollinate.activity.models import Activity
+from pollinate.core.markdown import render_markdown
 from pollinate.core.search import search_index_many, search_rebuild
 from pollinate.people.models import Site
 from pollinate.practices.models import (
+    MARKDOWN_FIELDS,
     Adoption,
     AdoptionStatus,
     Comment,
@@ -36,71 +39,142 @@ from pollinate.practices.search import PERSON, PRACTICE
 
 BATCH = 2000
 
-# (title, problem, steps, evidence) per language; {topic} and {n} are filled in.
+# Everything a demo practice says is written in one language: the practice's. Titles name a work
+# area in that language ({area}); topics are linked, not pasted into the text, so a French practice
+# never carries an English topic name (topic chips are shown in the reader's language).
+# (title, problem, steps, evidence) per language; {area} and {n} are filled in.
 TEXTS: dict[str, list[tuple[str, str, str, str]]] = {
     "en": [
-        ("Shadow board for {topic} tools", "Tools for {topic} went missing every shift.",
+        ("Shadow board for the tools of {area}", "Tools at {area} went missing every shift.",
          "1. Paint each tool's outline.\n2. Check the board at handover.\n3. Log gaps.",
          "Search time fell from 12 to {n} minutes per shift."),
-        ("Five-minute {topic} check at shift start", "Small faults in {topic} grew into stops.",
+        ("Five-minute check at {area} before the shift starts",
+         "Small faults at {area} grew into stops.",
          "- Walk the line with the checklist\n- Tag anything odd\n- Fix or escalate before start",
          "Unplanned stops down {n}% in three months."),
-        ("Colour-coded {topic} settings", "Night shift used the wrong {topic} settings.",
-         "Put coloured labels on each setting; green is the default.", "Rework down {n}%."),
+        ("Colour-coded settings at {area}", "Night shift used the wrong settings at {area}.",
+         "Put coloured labels on each setting; **green** is the default.", "Rework down {n}%."),
+        ("One-page handover sheet for {area}", "Problems at {area} were lost between shifts.",
+         "1. Fill the sheet in the last 10 minutes.\n2. Read it aloud at the next start.",
+         "Repeated faults down {n}%."),
     ],
     "fr": [
-        ("Tableau d'ombres pour l'outillage {topic}", "Les outils disparaissaient à chaque poste.",
-         "1. Peindre le contour de chaque outil.\n2. Vérifier à la relève.",
+        ("Tableau d'ombres pour l'outillage de {area}",
+         "Les outils de {area} disparaissaient à chaque poste.",
+         "1. Peindre le contour de chaque outil.\n2. Vérifier le tableau à la relève.",
          "Temps de recherche réduit de {n} minutes par poste."),
-        ("Contrôle qualité rapide : {topic}", "Des défauts de {topic} passaient inaperçus.",
-         "- Contrôle visuel à chaque changement de série\n- Étiquette rouge si doute",
+        ("Contrôle qualité rapide sur {area}", "Des défauts sur {area} passaient inaperçus.",
+         "- Contrôle visuel à chaque changement de série\n- Étiquette rouge en cas de doute",
          "Réclamations clients en baisse de {n} %."),
+        ("Fiche de relève d'une page pour {area}",
+         "Les incidents de {area} se perdaient entre deux équipes.",
+         "1. Remplir la fiche dans les dix dernières minutes.\n2. La lire à voix haute à la "
+         "prise de poste.", "Pannes répétées en baisse de {n} %."),
     ],
     "de": [
-        ("Schattenbrett für {topic}-Werkzeuge", "Werkzeuge für {topic} fehlten ständig.",
+        ("Schattenbrett für die Werkzeuge an {area}", "Werkzeuge an {area} fehlten ständig.",
          "1. Umrisse aufmalen.\n2. Bei Schichtübergabe prüfen.", "Suchzeit um {n} % gesenkt."),
-        ("Fünf-Minuten-Prüfung {topic}", "Kleine Störungen an {topic} führten zu Stillstand.",
+        ("Fünf-Minuten-Prüfung an {area} vor Schichtbeginn",
+         "Kleine Störungen an {area} führten zu Stillstand.",
          "- Checkliste abgehen\n- Auffälligkeiten markieren", "Stillstände {n} % weniger."),
     ],
     "es": [
-        ("Tablero de sombras para {topic}", "Las herramientas de {topic} se perdían.",
-         "1. Pintar el contorno.\n2. Revisar en el cambio de turno.", "Búsqueda {n} % más corta."),
+        ("Tablero de sombras para las herramientas de {area}",
+         "Las herramientas de {area} se perdían en cada turno.",
+         "1. Pintar el contorno de cada herramienta.\n2. Revisar en el cambio de turno.",
+         "Búsqueda {n} % más corta."),
+        ("Control de cinco minutos en {area} al empezar el turno",
+         "Pequeños fallos en {area} acababan en paradas.",
+         "- Recorrer la línea con la lista\n- Marcar lo raro", "Paradas {n} % menos."),
     ],
     "pt": [
-        ("Verificação rápida de {topic} no início do turno",
-         "Pequenas falhas em {topic} viravam paragens.",
+        ("Verificação rápida de {area} no início do turno",
+         "Pequenas falhas em {area} viravam paragens.",
          "- Percorrer a linha com a lista\n- Marcar anomalias", "Paragens reduzidas {n}%."),
     ],
     "ja": [
-        ("{topic}工具のシャドーボード", "{topic}の工具が毎シフト見つからなかった。",
+        ("{area}の工具シャドーボード", "{area}の工具が毎シフト見つからなかった。",
          "1. 工具の輪郭を描く\n2. 引き継ぎ時に確認する", "探す時間が{n}分短縮した。"),
+        ("{area}の始業前5分点検", "{area}の小さな不具合が停止につながっていた。",
+         "- チェックリストで巡回する\n- 異常に札を付ける", "突発停止が{n}%減った。"),
     ],
     "zh": [
-        ("{topic}焊接质量检查", "{topic}的小缺陷导致停机。",
+        ("{area}焊接质量检查", "{area}的小缺陷导致停机。",
          "1. 每班开始前检查焊枪\n2. 记录异常", "停机减少了{n}%。"),
+        ("{area}工具形迹管理板", "{area}的工具每班都找不到。",
+         "1. 画出每件工具的轮廓\n2. 交接班时检查", "找工具的时间缩短了{n}分钟。"),
     ],
     "pl": [
-        ("Tablica cieni dla narzędzi {topic}", "Narzędzia {topic} ginęły na każdej zmianie.",
+        ("Tablica cieni dla narzędzi na {area}", "Narzędzia na {area} ginęły na każdej zmianie.",
          "1. Obrysuj każde narzędzie.\n2. Sprawdzaj przy zmianie.", "Szukanie krótsze o {n}%."),
     ],
 }  # fmt: skip
 
-COMMENTS = [
-    "How long did it take to set up?",
-    "We tried this on line 3 — works well.",
-    "Does it work with gloves on?",
-    "Merci, on va l'essayer la semaine prochaine.",
-    "Funktioniert das auch bei Nachtschicht?",
-    "¿Cuánto costó el material?",
-    "Great idea, simple and cheap.",
-]
-OUTCOMES = [
-    "Fewer stops after a month.",
-    "Operators like it; still measuring.",
-    "Worked after we changed the labels.",
-    "Ça marche bien chez nous.",
-    "Did not fit our layout.",
-]
+# Work areas named the way each language would say them inside the sentences above.
+AREAS: dict[str, list[str]] = {
+    "en": ["press 4", "the packing line", "the welding cell", "line B", "the paint shop",
+           "the goods-in dock", "the CNC lathes", "the assembly cell"],
+    "fr": ["la presse 4", "la ligne de conditionnement", "l'îlot de soudure", "la ligne B",
+           "l'atelier peinture", "le quai de réception", "les tours CN"],
+    "de": ["Presse 4", "der Verpackungslinie", "der Schweißzelle", "Linie B", "der Lackiererei",
+           "den CNC-Drehmaschinen"],
+    "es": ["la prensa 4", "la línea de envasado", "la célula de soldadura", "la línea B",
+           "el taller de pintura"],
+    "pt": ["prensa 4", "linha de embalagem", "célula de soldadura", "linha B"],
+    "ja": ["プレス4号機", "包装ライン", "溶接セル", "Bライン", "塗装工程"],
+    "zh": ["4号冲压机", "包装线", "焊接单元", "B线", "喷涂车间"],
+    "pl": ["prasie 4", "linii pakowania", "gnieździe spawalniczym", "linii B"],
+}  # fmt: skip
+
+COMMENTS: dict[str, list[str]] = {
+    "en": ["How long did it take to set up?", "We tried this on line 3 — works well.",
+           "Does it work with gloves on?", "Great idea, simple and cheap."],
+    "fr": ["Merci, on va l'essayer la semaine prochaine.",
+           "Combien de temps pour le mettre en place ?", "Ça marche aussi avec des gants ?"],
+    "de": ["Funktioniert das auch bei Nachtschicht?", "Gute Idee, einfach und günstig."],
+    "es": ["¿Cuánto costó el material?", "Lo probamos en la línea 3 y funciona."],
+    "pt": ["Quanto tempo levou a implementar?", "Boa ideia, simples e barata."],
+    "ja": ["準備にどれくらいかかりましたか？", "うちのラインでも試してみます。"],
+    "zh": ["准备用了多长时间？", "我们在三号线试过，效果很好。"],
+    "pl": ["Ile trwało wdrożenie?", "Świetny pomysł, prosty i tani."],
+}  # fmt: skip
+OUTCOMES: dict[str, list[str]] = {
+    "en": ["Fewer stops after a month.", "Operators like it; still measuring.",
+           "Worked after we changed the labels."],
+    "fr": ["Ça marche bien chez nous.", "Moins d'arrêts après un mois."],
+    "de": ["Weniger Stillstände nach einem Monat.", "Die Bediener mögen es; wir messen noch."],
+    "es": ["Menos paradas después de un mes."], "pt": ["Menos paragens ao fim de um mês."],
+    "ja": ["1か月で停止が減った。"], "zh": ["一个月后停机减少了。"],
+    "pl": ["Mniej przestojów po miesiącu."],
+}  # fmt: skip
+DROPPED: dict[str, str] = {
+    "en": "Did not fit our layout.", "fr": "Pas adapté à notre implantation.",
+    "de": "Passte nicht zu unserem Layout.", "es": "No encajaba con nuestra distribución.",
+    "pt": "Não se adaptou ao nosso layout.", "ja": "当工場のレイアウトに合わなかった。",
+    "zh": "不适合我们的布局。", "pl": "Nie pasowało do naszego układu.",
+}  # fmt: skip
+ADAPTED: dict[str, str] = {
+    "en": "Adjusted to our line layout.", "fr": "Adapté à l'implantation de notre ligne.",
+    "de": "An unser Linienlayout angepasst.", "es": "Ajustado a la distribución de nuestra línea.",
+    "pt": "Ajustado ao layout da nossa linha.", "ja": "自ラインのレイアウトに合わせて調整した。",
+    "zh": "按我们的产线布局做了调整。", "pl": "Dostosowane do układu naszej linii.",
+}  # fmt: skip
+
+
+@lru_cache(maxsize=2048)
+def _html(text: str) -> str:
+    # Demo texts repeat: render each distinct text once (what the services store on save).
+    return str(render_markdown(text))
+
+
+def _render(practice: Practice) -> None:
+    for field in MARKDOWN_FIELDS:
+        setattr(practice, f"{field}_html", _html(getattr(practice, field)))
+
+
+def _language(org: Any, person_id: int) -> str:
+    """The first of a person's languages that the demo texts are written in (else English)."""
+    return next((lang for lang in org.languages_of(person_id) if lang in TEXTS), "en")
 
 
 def _pick_sites(
@@ -140,19 +214,18 @@ def populate(*, org: Any, rng: random.Random) -> None:
 
     practices: list[Practice] = []
     topic_of: list[list[int]] = []
-    for n in range(count):
+    for _n in range(count):
         site = rng.choice(staffed)
         owner = rng.choice(org.people_at(site.pk))
-        language = next((lang for lang in org.languages_of(owner) if lang in TEXTS), "en")
+        language = _language(org, owner)
         title, problem, steps, evidence = rng.choice(TEXTS[language])
         chosen_topics = rng.sample(topics, k=min(len(topics), rng.randint(1, 2))) if topics else []
-        name = chosen_topics[0].name if chosen_topics else "line"
-        fill = {"topic": name, "n": rng.randint(5, 60)}
+        fill = {"area": rng.choice(AREAS[language]), "n": rng.randint(5, 60)}
         created = org.past(rng, days=540)
         draft = rng.random() < 0.05
         practices.append(
             Practice(
-                title=f"{title.format(**fill)} #{n + 1}",
+                title=title.format(**fill),
                 problem=problem.format(**fill),
                 steps=steps.format(**fill),
                 evidence=evidence.format(**fill),
@@ -168,6 +241,8 @@ def populate(*, org: Any, rng: random.Random) -> None:
             )
         )
         topic_of.append([topic.pk for topic in chosen_topics])
+    for practice in practices:
+        _render(practice)
     Practice.objects.bulk_create(practices, batch_size=BATCH)
 
     # Heavy-tailed appeal: a few practices travel far, most stay home.
@@ -196,6 +271,7 @@ def populate(*, org: Any, rng: random.Random) -> None:
             )
             when = org.past(rng, days=365, after=practice.created_at)
             positive = None if status == AdoptionStatus.TRYING else rng.random() < 0.8
+            said_in = _language(org, recorder)
             if status == AdoptionStatus.DROPPED:
                 positive = False
             adoption = Adoption(
@@ -203,9 +279,9 @@ def populate(*, org: Any, rng: random.Random) -> None:
                 site=site,
                 recorded_by_id=recorder,
                 status=status,
-                outcome=rng.choice(OUTCOMES) if status != AdoptionStatus.TRYING else "",
+                outcome=rng.choice(OUTCOMES[said_in]) if status != AdoptionStatus.TRYING else "",
                 outcome_positive=positive,
-                reason="Did not fit our layout." if status == AdoptionStatus.DROPPED else "",
+                reason=DROPPED[said_in] if status == AdoptionStatus.DROPPED else "",
                 happened_on=when.date(),
                 created_at=when,
                 updated_at=when,
@@ -226,7 +302,7 @@ def populate(*, org: Any, rng: random.Random) -> None:
                             owner_id=recorder,
                             status=PracticeStatus.SHARED,
                             adapted_from=practice,
-                            adaptation_note="Adjusted to our line layout.",
+                            adaptation_note=ADAPTED[said_in],
                             created_at=when,
                             updated_at=when,
                             shared_at=when,
@@ -234,6 +310,8 @@ def populate(*, org: Any, rng: random.Random) -> None:
                         ),
                     )
                 )
+    for _adoption, adapted in adaptations:
+        _render(adapted)
     Practice.objects.bulk_create([p for _a, p in adaptations], batch_size=BATCH)
     for adoption, adapted in adaptations:
         adoption.adaptation = adapted
@@ -279,11 +357,16 @@ def populate(*, org: Any, rng: random.Random) -> None:
     comments: list[Comment] = []
     for practice in rng.choices(live, cum_weights=cumulative, k=int(org.scale["comments"])):
         when = org.past(rng, days=300, after=practice.created_at)
+        author = rng.choice(org.person_ids)
+        # Commenters write in their own language, or in the practice's when they read it.
+        reads_it = practice.language in org.languages_of(author)
+        body = rng.choice(COMMENTS[practice.language if reads_it else _language(org, author)])
         comments.append(
             Comment(
                 practice=practice,
-                author_id=rng.choice(org.person_ids),
-                body=rng.choice(COMMENTS),
+                author_id=author,
+                body=body,
+                body_html=_html(body),
                 created_at=when,
             )
         )

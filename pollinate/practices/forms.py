@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django import forms
@@ -7,6 +8,7 @@ from django.conf import settings
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from pollinate.people.models import LANGUAGE_CHOICES, Site, Topic
@@ -242,23 +244,47 @@ class SupersedeForm(forms.Form):
     )
 
 
+# Filter choices (topics, sites, countries) per language, shared by every search form in this
+# process: building them read every topic and site twice per page. Saving or deleting a topic or
+# a site clears them here (signals wired in apps.py); other worker processes refresh within
+# FILTER_CHOICES_TTL seconds.
+FILTER_CHOICES_TTL = 60.0
+_filter_choices: dict[str, tuple[float, dict[str, list[tuple[str, str]]]]] = {}
+
+
+def filter_choices_clear(**_kwargs: Any) -> None:
+    _filter_choices.clear()
+
+
+def filter_choices() -> dict[str, list[tuple[str, str]]]:
+    language = get_language() or "en"
+    now = time.monotonic()
+    cached = _filter_choices.get(language)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    sites = list(Site.objects.order_by("name"))
+    topics = sorted(
+        ((str(topic.pk), topic.display_name) for topic in Topic.objects.filter(merged_into=None)),
+        key=lambda choice: choice[1].casefold(),
+    )
+    choices = {
+        "topic": [("", str(_("Any topic"))), *topics],
+        "site": [("", str(_("All sites"))), *((site.code, site.name) for site in sites)],
+        "country": [
+            ("", str(_("All countries"))),
+            *sorted({(site.country, str(site.country_name)) for site in sites}, key=lambda c: c[1]),
+        ],
+    }
+    _filter_choices[language] = (now + FILTER_CHOICES_TTL, choices)
+    return choices
+
+
 class SearchForm(forms.Form):
+    """The practice filters; choices come from ``filter_choices()`` (no query per form)."""
+
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
-    topic = forms.ModelChoiceField(
-        label=_("Topic"),
-        queryset=Topic.objects.filter(merged_into=None).order_by("name"),
-        required=False,
-        empty_label=_("Any topic"),
-        widget=FastSelect,
-    )
-    site = forms.ModelChoiceField(
-        label=_("Site"),
-        queryset=Site.objects.order_by("name"),
-        required=False,
-        to_field_name="code",
-        empty_label=_("All sites"),
-        widget=FastSelect,
-    )
+    topic = forms.ChoiceField(label=_("Topic"), required=False, widget=FastSelect)
+    site = forms.ChoiceField(label=_("Site"), required=False, widget=FastSelect)
     country = forms.ChoiceField(label=_("Country"), required=False, widget=FastSelect)
     language = forms.ChoiceField(
         label=_("Language"),
@@ -278,7 +304,15 @@ class SearchForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        countries = sorted(
-            {(site.country, site.country_name) for site in Site.objects.all()}, key=lambda c: c[1]
-        )
-        self.fields["country"].choices = [("", _("All countries")), *countries]  # type: ignore[attr-defined]
+        for name, choices in filter_choices().items():
+            field = self.fields[name]
+            # Assigned to the field and its widget directly: the choices setter copies the list.
+            field._choices = field.widget.choices = choices  # type: ignore[attr-defined]
+
+    def clean_topic(self) -> Topic | None:
+        value = self.cleaned_data.get("topic")
+        return Topic.objects.filter(pk=value).first() if value else None
+
+    def clean_site(self) -> Site | None:
+        value = self.cleaned_data.get("site")
+        return Site.objects.filter(code=value).first() if value else None

@@ -9,9 +9,11 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
+from pollinate.core.markdown import render_markdown
 from pollinate.people.models import LANGUAGE_CHOICES, LANGUAGE_NAMES, Person, Site, Topic
 
 
@@ -117,6 +119,12 @@ class Practice(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="adaptations"
     )
     adaptation_note = models.TextField(_("what we changed"), blank=True)
+    # Sanitised HTML of the Markdown fields, rendered when the text is written (services, demo,
+    # data migration) so pages never parse Markdown. NULL means "not rendered yet" (rows written
+    # by other tools, distinct from empty text): the ``*_rendered`` properties render those on read.
+    problem_html = models.TextField(null=True, blank=True, editable=False)  # noqa: DJ001
+    steps_html = models.TextField(null=True, blank=True, editable=False)  # noqa: DJ001
+    evidence_html = models.TextField(null=True, blank=True, editable=False)  # noqa: DJ001
     review_by = models.DateField(_("review by"), null=True, blank=True)
     review_flagged_at = models.DateTimeField(null=True, blank=True)
     # Optimistic concurrency: an edit names the version it started from; a mismatch is a conflict.
@@ -144,6 +152,10 @@ class Practice(models.Model):
             models.Index(fields=["-last_activity_at", "-id"], name="practice_activity_idx"),
             models.Index(fields=["status", "-last_activity_at", "-id"]),
             models.Index(fields=["site", "status", "-last_activity_at"]),
+            # The home feed reads each followed / similar site's newest page from this.
+            models.Index(
+                fields=["site", "-last_activity_at", "-id"], name="practice_site_activity_idx"
+            ),
             models.Index(fields=["owner", "status"]),
             models.Index(fields=["status", "review_by"]),
         ]
@@ -171,6 +183,23 @@ class Practice(models.Model):
         return self.status == PracticeStatus.DRAFT
 
     @property
+    def problem_rendered(self) -> SafeString:
+        return _stored_or_rendered(self.problem_html, self.problem)
+
+    @property
+    def steps_rendered(self) -> SafeString:
+        return _stored_or_rendered(self.steps_html, self.steps)
+
+    @property
+    def evidence_rendered(self) -> SafeString:
+        return _stored_or_rendered(self.evidence_html, self.evidence)
+
+    def render_text(self) -> None:
+        """Fills the stored HTML from the Markdown fields (call before saving changed text)."""
+        for field in MARKDOWN_FIELDS:
+            setattr(self, f"{field}_html", str(render_markdown(getattr(self, field))))
+
+    @property
     def is_incomplete(self) -> bool:
         """A quick capture that still lacks the problem or evidence."""
         return not (self.problem.strip() and self.evidence.strip())
@@ -188,6 +217,15 @@ class Practice(models.Model):
             and self.review_by <= timezone.localdate()
             and self.status in LIVE_STATUSES
         )
+
+
+def _stored_or_rendered(html: str | None, text: str) -> SafeString:
+    # Stored HTML was sanitised by render_markdown when it was written.
+    return mark_safe(html) if html is not None else render_markdown(text)  # noqa: S308
+
+
+# Practice fields written in Markdown; each has a ``<field>_html`` rendered at write time.
+MARKDOWN_FIELDS = ("problem", "steps", "evidence")
 
 
 class PracticeAuthor(models.Model):
@@ -325,6 +363,8 @@ class Comment(models.Model):
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
     )
     body = models.TextField(_("comment"), max_length=5000)
+    # Sanitised HTML of ``body``, rendered when written; NULL = render on read (see Practice).
+    body_html = models.TextField(null=True, blank=True, editable=False)  # noqa: DJ001
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -335,6 +375,10 @@ class Comment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.author} on {self.practice_id}"
+
+    @property
+    def body_rendered(self) -> SafeString:
+        return _stored_or_rendered(self.body_html, self.body)
 
 
 class ReactionKind(models.TextChoices):

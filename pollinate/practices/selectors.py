@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -15,6 +19,7 @@ from pollinate.core.search import search_ids
 from pollinate.people.models import Person, Site, Topic
 from pollinate.people.selectors import topic_descendant_ids
 from pollinate.practices.models import (
+    PUBLIC_STATUSES,
     Adoption,
     AdoptionStatus,
     Comment,
@@ -32,7 +37,11 @@ CARD_RELATED = ("site", "owner", "owner__site")
 
 def practice_cards(queryset: QuerySet[Practice]) -> QuerySet[Practice]:
     """What a practice card renders: origin site, owner, topics and the first photo."""
-    return queryset.select_related(*CARD_RELATED).prefetch_related("topics", "images")
+    return (
+        queryset.select_related(*CARD_RELATED)
+        .prefetch_related("topics", "images")
+        .defer("problem_html", "steps_html", "evidence_html")
+    )
 
 
 @dataclass(frozen=True)
@@ -56,6 +65,11 @@ def _filtered(*, actor: Person, filters: PracticeFilters) -> QuerySet[Practice]:
         practices = Practice.objects.live()
     else:
         practices = Practice.objects.visible_to(actor)
+    return _narrowed(practices, filters)
+
+
+def _narrowed(practices: QuerySet[Practice], filters: PracticeFilters) -> QuerySet[Practice]:
+    """The topic, tag, site, country and language filters (not status or visibility)."""
     if filters.topic is not None:
         # A broad topic finds practices filed under its narrower topics too.
         topic_ids = topic_descendant_ids(topic=filters.topic)
@@ -80,6 +94,7 @@ def _filtered(*, actor: Person, filters: PracticeFilters) -> QuerySet[Practice]:
 # The columns quality ranking needs: candidates are ranked on these before any card is loaded.
 _RANK_FIELDS = (
     "pk",
+    "owner_id",
     "status",
     "adoption_count",
     "helpful_count",
@@ -120,10 +135,29 @@ def practice_search(*, actor: Person, filters: PracticeFilters, limit: int = 50)
         return []
     relevance = dict(candidates)
     best = max(relevance.values())
-    rows = _filtered(actor=actor, filters=filters).filter(pk__in=list(relevance))
+    # Driven by the candidate ids (primary key lookups) with visibility applied here: written as
+    # a filter, the "public or mine" OR made SQLite walk every public practice instead.
+    rows = list(
+        _narrowed(Practice.objects.filter(pk__in=list(relevance)), filters)
+        .order_by()
+        .values_list(*_RANK_FIELDS)
+    )
+    wanted = {filters.status} if filters.status else set(PUBLIC_STATUSES) | {PracticeStatus.DRAFT}
+    drafts = [row[0] for row in rows if row[2] == PracticeStatus.DRAFT and row[1] != actor.pk]
+    authored = set(
+        PracticeAuthor.objects.filter(person=actor, practice_id__in=drafts).values_list(
+            "practice_id", flat=True
+        )
+        if drafts
+        else ()
+    )
     now = timezone.now()
     scored = []
-    for pk, status, adoptions, helpful, learned, last in rows.values_list(*_RANK_FIELDS):
+    for pk, owner_id, status, adoptions, helpful, learned, last in rows:
+        if status not in wanted or (
+            status == PracticeStatus.DRAFT and owner_id != actor.pk and pk not in authored
+        ):
+            continue
         text = 3.0 * max(relevance[pk], 0.0) / best if best > 0 else 0.0
         quality = quality_score(
             status=status,
@@ -145,6 +179,40 @@ def practice_list(*, actor: Person, filters: PracticeFilters) -> QuerySet[Practi
     return practice_cards(_filtered(actor=actor, filters=filters)).order_by(
         "-last_activity_at", "-id"
     )
+
+
+# List totals ("12 345 practices") cost a scan of every matching row; they are cached per filter
+# set and dropped whenever a practice appears, changes status, topics or language (the services
+# call ``practice_counts_changed`` after commit). The TTL bounds what writes outside the services
+# (demo data, imports) can leave stale.
+COUNT_TTL = 600
+_COUNT_GENERATION = "practices:count-generation"
+
+
+def practice_counts_changed() -> None:
+    cache.set(_COUNT_GENERATION, time.time_ns(), None)
+
+
+def practice_count(*, actor: Person, filters: PracticeFilters) -> int:
+    """How many practices ``practice_list`` holds, cached until the next change (one cache read)."""
+    parts = [
+        filters.status,
+        filters.topic.pk if filters.topic else "",
+        filters.tag.pk if filters.tag else "",
+        filters.site.pk if filters.site else "",
+        filters.country,
+        filters.language,
+        actor.pk if filters.status == PracticeStatus.DRAFT else "",  # drafts are per person
+    ]
+    key = "practices:count:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+    found = cache.get_many([_COUNT_GENERATION, key])
+    generation = found.get(_COUNT_GENERATION, 0)
+    cached = found.get(key)
+    if cached is not None and cached[0] == generation:
+        return int(cached[1])
+    total = _filtered(actor=actor, filters=filters).count()
+    cache.set(key, (generation, total), COUNT_TTL)
+    return total
 
 
 def person_search(*, query: str, limit: int = 6) -> list[Person]:
@@ -217,37 +285,77 @@ def _cursor_parse(cursor: str | None) -> tuple[datetime, int] | None:
         return None
 
 
+# How many of the newest practices the followed-topics part of the feed looks through before it
+# asks the topics directly (cheap exactly when the topics are rare, which is when the window fails).
+FEED_TOPIC_WINDOW = 4000
+
+
+def _newest_union(querysets: Sequence[QuerySet[Practice]]) -> list[tuple[Any, int, int]]:
+    """(last activity, id, source) rows of several small "newest first, LIMIT k" queries, run as
+    one statement: each part walks an index in order and stops, instead of one OR that sorts every
+    practice of every followed site."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for index, queryset in enumerate(querysets):
+        sql, part_params = queryset.values_list("last_activity_at", "pk").query.sql_with_params()
+        parts.append(f"SELECT f{index}.*, {index} FROM ({sql}) f{index}")  # noqa: S608 -- ORM SQL
+        params.extend(part_params)
+    if not parts:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        return [(stamp, int(pk), source) for stamp, pk, source in cursor.fetchall()]
+
+
 def practice_feed(*, actor: Person, cursor: str | None = None, size: int = 12) -> Feed:
     """New and rising practices from followed topics/sites/practices and sites like mine.
 
     Rising = ordered by last activity (shares, adoptions, comments, reactions bump it). Falls back
     to the whole organisation when the person follows nothing yet. Keyset pagination keeps every
-    page as cheap as the first.
+    page as cheap as the first; each source (a site, the followed practices, the followed topics)
+    is read newest-first up to one page, and the pages are merged.
     """
     follows = list(Follow.objects.filter(person=actor).values_list("topic_id", "site_id"))
     topic_ids = [topic for topic, _site in follows if topic]
     site_ids = [site for _topic, site in follows if site]
     site_ids += similar_sites(site=actor.site)
-    scope = Q(site_id__in=site_ids) | Q(
-        pk__in=Follow.objects.filter(person=actor, practice__isnull=False).values("practice_id")
-    )
-    if topic_ids:
-        scope |= Q(
-            pk__in=Practice.topics.through.objects.filter(topic_id__in=topic_ids).values(
-                "practice_id"
-            )
-        )
-    practices = Practice.objects.live().exclude(site=actor.site)
     personalised = bool(topic_ids or site_ids)
-    if personalised:
-        practices = practices.filter(scope)
+    newest = Practice.objects.live().exclude(site_id=actor.site_id)
     position = _cursor_parse(cursor)
     if position is not None:
         stamp, pk = position
-        practices = practices.filter(
-            Q(last_activity_at__lt=stamp) | Q(last_activity_at=stamp, pk__lt=pk)
+        newest = newest.filter(Q(last_activity_at__lt=stamp) | Q(last_activity_at=stamp, pk__lt=pk))
+    newest = newest.order_by("-last_activity_at", "-id")
+    if not personalised:
+        ids = list(newest.values_list("pk", flat=True)[: size + 1])
+    else:
+        through = Practice.topics.through.objects.filter(topic_id__in=topic_ids)
+        sources = [
+            newest.filter(site_id=site_id)[: size + 1] for site_id in dict.fromkeys(site_ids)
+        ]
+        sources.append(
+            newest.filter(
+                pk__in=Follow.objects.filter(person=actor, practice__isnull=False).values(
+                    "practice_id"
+                )
+            )[: size + 1]
         )
-    page = list(practice_cards(practices.order_by("-last_activity_at", "-id"))[: size + 1])
+        topic_source = len(sources)
+        if topic_ids:
+            window = newest.values("pk")[:FEED_TOPIC_WINDOW]
+            sources.append(
+                newest.filter(pk__in=window).filter(pk__in=through.values("practice_id"))[
+                    : size + 1
+                ]
+            )
+        rows = _newest_union(sources)
+        if topic_ids and sum(1 for row in rows if row[2] == topic_source) <= size:
+            # Few followed-topic practices among the newest: ask the topics themselves.
+            rows += _newest_union([newest.filter(pk__in=through.values("practice_id"))[: size + 1]])
+        rows.sort(reverse=True)
+        ids = list(dict.fromkeys(pk for _stamp, pk, _source in rows))[: size + 1]
+    by_id = practice_cards(Practice.objects.filter(pk__in=ids)).in_bulk()
+    page = [by_id[pk] for pk in ids if pk in by_id]
     next_cursor = None
     if len(page) > size:
         page = page[:size]

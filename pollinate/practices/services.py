@@ -21,10 +21,12 @@ from django.utils.translation import gettext as _
 
 from pollinate.activity.services import activity_record
 from pollinate.core.images import image_reencode
+from pollinate.core.markdown import render_markdown
 from pollinate.core.ratelimit import ratelimit_check
 from pollinate.people.models import Person, Site, Topic
 from pollinate.people.selectors import mentions_find
 from pollinate.practices.models import (
+    MARKDOWN_FIELDS,
     REVISION_FIELDS,
     Adoption,
     AdoptionStatus,
@@ -41,6 +43,7 @@ from pollinate.practices.models import (
     verified_min_sites,
 )
 from pollinate.practices.search import practice_reindex
+from pollinate.practices.selectors import practice_counts_changed
 
 MAX_IMAGES = 12
 
@@ -74,6 +77,11 @@ def _revision_add(*, practice: Practice, editor: Person, summary: str = "") -> P
 
 def _text_of(practice: Practice) -> str:
     return "\n".join([practice.problem, practice.steps, practice.evidence])
+
+
+def _counts_changed() -> None:
+    """List totals change once this transaction commits (a practice appeared, moved or changed)."""
+    transaction.on_commit(practice_counts_changed)
 
 
 def _record(
@@ -137,6 +145,7 @@ def practice_create(
             last_activity_at=now,
         )
         practice.full_clean(exclude=["site", "owner", "adapted_from", "superseded_by"])
+        practice.render_text()
         practice.save()
         practice.topics.set(list(topics))
         practice.tags.set(list(tags))
@@ -157,6 +166,7 @@ def practice_create(
             payload={"mentions": mentions},
         )
         Follow.objects.get_or_create(person=actor, practice=practice)
+        _counts_changed()
     return practice
 
 
@@ -187,10 +197,16 @@ def practice_update(
     candidate.full_clean(
         exclude=["site", "owner", "adapted_from", "superseded_by", "status", "created_at"]
     )
+    candidate.render_text()
+    rendered = {
+        f"{field}_html": getattr(candidate, f"{field}_html")
+        for field in MARKDOWN_FIELDS
+        if field in changes or getattr(practice, f"{field}_html") is None
+    }
     now = timezone.now()
     with transaction.atomic():
         updated = Practice.objects.filter(pk=practice.pk, version=base_version).update(
-            **changes, version=F("version") + 1, updated_at=now
+            **changes, **rendered, version=F("version") + 1, updated_at=now
         )
         if not updated:
             latest = PracticeRevision.objects.filter(practice_id=practice.pk).first()
@@ -213,6 +229,7 @@ def practice_update(
             practice=practice,
             payload={"fields": sorted(changes), "version": practice.version, "mentions": mentions},
         )
+        _counts_changed()
     return practice
 
 
@@ -246,6 +263,7 @@ def practice_share(*, actor: Person, practice: Practice) -> Practice:
             practice=practice,
             payload={"mentions": mentions_find(_text_of(practice), exclude=actor)},
         )
+        _counts_changed()
     return practice
 
 
@@ -264,6 +282,7 @@ def practice_supersede(*, actor: Person, practice: Practice, successor: Practice
             practice=practice,
             payload={"successor": successor.pk},
         )
+        _counts_changed()
     return practice
 
 
@@ -277,6 +296,7 @@ def practice_retire(*, actor: Person, practice: Practice, reason: str = "") -> P
             practice=practice,
             payload={"reason": reason[:500]},
         )
+        _counts_changed()
     return practice
 
 
@@ -288,6 +308,7 @@ def practice_reactivate(*, actor: Person, practice: Practice) -> Practice:
         practice.save(update_fields=["status", "superseded_by"])
         _practice_refresh_signals(practice, actor=actor)
         _record(actor=actor, verb="practice.reactivated", practice=practice)
+        _counts_changed()
     return practice
 
 
@@ -369,6 +390,7 @@ def _practice_refresh_signals(practice: Practice, *, actor: Person | None) -> No
         fields.append("status")
     practice.save(update_fields=fields)
     if verb:
+        _counts_changed()
         activity_record(
             actor=None,
             verb=verb,
@@ -521,7 +543,11 @@ def comment_create(
         parent = Comment.objects.get(pk=parent.parent_id)
     with transaction.atomic():
         comment = Comment.objects.create(
-            practice=practice, author=actor, parent=parent, body=body[:5000]
+            practice=practice,
+            author=actor,
+            parent=parent,
+            body=body[:5000],
+            body_html=str(render_markdown(body[:5000])),
         )
         Practice.objects.filter(pk=practice.pk).update(
             comment_count=F("comment_count") + 1, last_activity_at=timezone.now()

@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -51,6 +52,20 @@ from pollinate.practices.models import (
 from pollinate.practices.qr import qr_absolute_url, qr_svg
 
 PAGE_SIZE = 20
+
+
+class CountedPaginator(Paginator):
+    """A paginator over ``practice_list`` whose total is ``practice_count`` (cached per filters)."""
+
+    def __init__(
+        self, object_list: Any, per_page: int, *, actor: Person, filters: selectors.PracticeFilters
+    ) -> None:
+        super().__init__(object_list, per_page)
+        self.actor, self.filters = actor, filters
+
+    @cached_property
+    def count(self) -> int:
+        return selectors.practice_count(actor=self.actor, filters=self.filters)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -96,7 +111,9 @@ def practice_list(request: MemberRequest) -> HttpResponse:
         page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
     else:
         qs = selectors.practice_list(actor=request.person, filters=filters)
-        page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        page = CountedPaginator(qs, PAGE_SIZE, actor=request.person, filters=filters).get_page(
+            request.GET.get("page")
+        )
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -681,7 +698,12 @@ def tag_qr(request: MemberRequest, slug: str) -> HttpResponse:
 def tag_detail(request: MemberRequest, slug: str) -> HttpResponse:
     tag = access_tag(request.person, slug)
     filters = selectors.PracticeFilters(tag=tag)
-    page = Paginator(selectors.practice_list(actor=request.person, filters=filters), PAGE_SIZE)
+    page = CountedPaginator(
+        selectors.practice_list(actor=request.person, filters=filters),
+        PAGE_SIZE,
+        actor=request.person,
+        filters=filters,
+    )
     return render(
         request,
         "practices/tag.html",
