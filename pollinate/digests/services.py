@@ -37,7 +37,7 @@ from django.core import signing
 from django.core.mail import BadHeaderError, EmailMultiAlternatives, get_connection
 from django.core.mail.message import sanitize_address
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Mod
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -841,8 +841,27 @@ class RunReport:
     periods: set[datetime] = field(default_factory=set)
 
 
-def _due_members(frequency: str, zones: list[str], shard: int, shards: int) -> Any:
-    members = Person.objects.filter(user__is_active=True, time_zone__in=zones)
+def _due_members(
+    frequency: str,
+    periods: dict[str, tuple[datetime, datetime]],
+    shard: int,
+    shards: int,
+) -> Any:
+    """Members whose period is due, minus those whose digest for it is already settled: the
+    hourly job re-reads a zone for ``DIGESTS_CATCH_UP_HOURS``, and those reruns walk nobody."""
+    zones_by_start: dict[datetime, list[str]] = defaultdict(list)
+    for zone_name, (start, _end) in periods.items():
+        zones_by_start[start].append(zone_name)
+    due = Q(pk__in=[])
+    for start, zone_names in zones_by_start.items():
+        settled = DigestSend.objects.filter(
+            person_id=OuterRef("pk"),
+            frequency=frequency,
+            period_start=start,
+            status__in=[SendStatus.SENT, SendStatus.EMPTY, SendStatus.SENDING],
+        )
+        due |= Q(~Exists(settled), time_zone__in=zone_names)
+    members = Person.objects.filter(due, user__is_active=True)
     # Preferences filtered in SQL so a daily run walks only daily members (no row means weekly).
     if frequency == Frequency.WEEKLY:
         members = members.filter(
@@ -886,7 +905,9 @@ def digest_run(
     windows: dict[tuple[datetime, datetime], Window] = {}
     token = uuid.uuid4().hex
     lease_cutoff = timezone.now() - timedelta(seconds=settings.DIGESTS_CLAIM_LEASE_SECONDS)
-    members = _due_members(frequency, due_zones, shard, shards)
+    members = _due_members(
+        frequency, {name: period for name, period in bounds.items() if period}, shard, shards
+    )
     last_id = 0
     while due_zones:
         people = list(members.filter(pk__gt=last_id)[:chunk_size])
