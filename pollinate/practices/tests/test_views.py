@@ -632,3 +632,106 @@ def test_my_practices_and_the_tag_page_query_counts_do_not_grow(
         grow(3)
         with django_assert_max_num_queries(len(few.captured_queries)):
             assert client.get(url).status_code == 200
+
+
+def test_the_feed_finds_followed_topics_beyond_the_window_of_newest_practices(
+    charlie: Person, monkeypatch: Any
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from pollinate.practices import selectors
+
+    topic = TopicFactory(name="Painting")
+    far = SiteFactory(country="JP")
+    old = PracticeFactory(title="Old painting tip", owner=PersonFactory(site=far))
+    old.topics.add(topic)
+    Practice.objects.filter(pk=old.pk).update(last_activity_at=timezone.now() - timedelta(days=400))
+    for index in range(4):
+        PracticeFactory(title=f"Newer {index}", owner=PersonFactory(site=SiteFactory()))
+    services.follow_set(actor=charlie, on=True, topic=topic)
+    monkeypatch.setattr(selectors, "FEED_TOPIC_WINDOW", 2)  # the old practice is outside it
+
+    feed = selectors.practice_feed(actor=charlie)
+
+    assert [p.title for p in feed.practices] == ["Old painting tip"]
+
+
+def test_feed_pages_merge_every_source_in_activity_order_without_repeats(
+    charlie: Person,
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from pollinate.practices import selectors
+
+    topic = TopicFactory()
+    followed_site = SiteFactory(country="JP")
+    now = timezone.now()
+    expected = []
+    for index in range(30):
+        source = index % 3
+        if source == 0:
+            practice = PracticeFactory(owner=PersonFactory(site=followed_site))
+        else:
+            practice = PracticeFactory(owner=PersonFactory(site=SiteFactory(country="JP")))
+            if source == 1:
+                practice.topics.add(topic)
+            else:
+                services.follow_set(actor=charlie, on=True, practice=practice)
+        Practice.objects.filter(pk=practice.pk).update(
+            last_activity_at=now - timedelta(minutes=index)
+        )
+        expected.append(practice.pk)
+    PracticeFactory(owner=PersonFactory(site=SiteFactory(country="JP")))  # followed by no one
+    services.follow_set(actor=charlie, on=True, topic=topic)
+    services.follow_set(actor=charlie, on=True, site=followed_site)
+
+    seen: list[int] = []
+    cursor = None
+    for _page in range(4):
+        feed = selectors.practice_feed(actor=charlie, cursor=cursor, size=12)
+        seen += [p.pk for p in feed.practices]
+        cursor = feed.cursor
+        if cursor is None:
+            break
+    assert seen == expected
+
+
+def test_search_shows_a_draft_only_to_its_owner_and_authors(
+    alice: Person, bob: Person, charlie: Person
+) -> None:
+    from pollinate.practices import selectors
+    from pollinate.practices.models import PracticeAuthor
+
+    draft = services.practice_create(
+        actor=alice, title="Zebra crossing draft", steps="Paint it.", share=False
+    )
+    shared = services.practice_create(actor=alice, title="Zebra crossing shared", steps="Do it.")
+    PracticeAuthor.objects.create(practice=draft, person=bob)
+
+    def found(person: Person, **filters: Any) -> set[int]:
+        chosen = selectors.PracticeFilters(query="zebra", **filters)
+        return {p.pk for p in selectors.practice_search(actor=person, filters=chosen)}
+
+    assert found(alice) == {draft.pk, shared.pk}
+    assert found(bob) == {draft.pk, shared.pk}
+    assert found(charlie) == {shared.pk}
+    assert found(alice, status="draft") == {draft.pk}
+    assert found(charlie, status="draft") == set()
+    assert found(charlie, status="shared") == {shared.pk}
+
+
+def test_the_filters_offer_a_topic_as_soon_as_it_is_created(as_client: Any, bob: Person) -> None:
+    client = as_client(bob)
+    assert "Hydraulics" not in client.get(reverse("practices:list")).content.decode()
+    topic = TopicFactory(name="Hydraulics")
+    body = client.get(reverse("practices:list")).content.decode()
+    assert f'<option value="{topic.pk}">Hydraulics</option>' in body
+    filtered = client.get(reverse("practices:list"), {"topic": topic.pk})
+    assert filtered.status_code == 200
+    assert filtered.context["filters"].topic == topic
+    unknown = client.get(reverse("practices:list"), {"topic": "999999"})
+    assert unknown.context["filters"].topic is None
