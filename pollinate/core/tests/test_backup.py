@@ -261,17 +261,21 @@ def test_restore_refuses_a_backup_from_another_database_vendor(
 
 
 def test_restore_drill_brings_back_rows_people_history_images_and_signed_in_pages(
-    alice: Person, bob: Person, charlie: Person, tmp_path: Path, settings: Any
+    tmp_path: Path, settings: Any
 ) -> None:
-    practice = _practice_with_history(alice)
+    # generate_org's smallest useful organisation: every app's demo data, about 4,000 rows.
+    call_command("generate_org", sites=2, members=12, seed=3, stdout=io.StringIO())
+    author, reader = Person.objects.order_by("pk")[:2]
+    practice = _practice_with_history(author)
     image = practice.images.get()
     from django.test import Client
 
     signed_in = Client()
-    signed_in.force_login(bob.user, backend="django.contrib.auth.backends.ModelBackend")
+    signed_in.force_login(reader.user, backend="django.contrib.auth.backends.ModelBackend")
     session_key = signed_in.cookies[settings.SESSION_COOKIE_NAME].value
     paths = [
-        f"/people/{alice.pk}/",
+        "/",
+        f"/people/{author.pk}/",
         f"/practices/{practice.pk}/",
         f"/practices/{practice.pk}/history/",
         f"/practices/{practice.pk}/history/1/",
@@ -299,7 +303,11 @@ def test_restore_drill_brings_back_rows_people_history_images_and_signed_in_page
         after = json.loads(probe.stdout)
 
     assert after["rows"] == result.manifest["row_counts"]
-    assert after["rows"]["practices_practicerevision"] == PracticeRevision.objects.count() == 2
+    assert result.manifest["row_counts"]["people_person"] == Person.objects.count() == 12
+    populated = [table for table, rows in after["rows"].items() if rows]
+    assert len(populated) >= 40  # every app's demo data came back, not just people
+    assert after["rows"]["practices_practicerevision"] == PracticeRevision.objects.count()
+    assert practice.revisions.count() == 2
     for path in paths:
         assert _diff(before[path], after["pages"][path]) == [], path
     restored_image = tmp_path / "restored" / "media" / image.image.name
