@@ -276,11 +276,13 @@ def _rebuild() -> dict[str, Any]:
     from pollinate.analytics.models import DailyCount, Participant
     from pollinate.analytics.rollups import rollups_rebuild
 
+    phases: dict[str, float] = {}
     started, started_cpu = time.perf_counter(), time.process_time()
-    replayed = rollups_rebuild()
+    replayed = rollups_rebuild(timings=phases)
     return {
         "seconds": round(time.perf_counter() - started, 1),
         "cpu_seconds": round(time.process_time() - started_cpu, 1),
+        "cpu_seconds_by_phase": phases,
         "replayed": replayed,
         "daily_counts": DailyCount.objects.count(),
         "participants": Participant.objects.count(),
