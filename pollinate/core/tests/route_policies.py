@@ -157,6 +157,7 @@ ROUTES: dict[str, P] = {
     "curation:episode_create": P(NOBODY, OWNER),
     "curation:episode_publish": P(NOBODY, OWNER | ADMIN),
     "curation:item_create": P(NOBODY, OWNER),
+    "curation:item_pick": P(ADMIN, None),
     "curation:item_move": P(NOBODY, OWNER | ADMIN),
     "curation:item_remove": P(NOBODY, OWNER | ADMIN),
     "curation:feed_rss": P(ADMIN),
