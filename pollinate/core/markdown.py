@@ -6,6 +6,8 @@ of tags, attributes and URL schemes, so even a parser bug cannot let a script th
 
 from __future__ import annotations
 
+import html
+
 import nh3
 from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
@@ -68,7 +70,11 @@ def render_markdown(text: str) -> SafeString:
 
 
 def plain_text(text: str, limit: int = 280) -> str:
-    """A short plain-text excerpt of Markdown, for cards, feeds and emails."""
-    stripped = nh3.clean(_parser.render(text[:MAX_MARKDOWN_CHARS]), tags=set())
+    """A short plain-text excerpt of Markdown, for cards, feeds and emails.
+
+    Plain text, not HTML: "<" stays "<" (templates and feed writers escape it where they output it;
+    returning entities here made cards show "&amp;lt;" and text emails "&lt;").
+    """
+    stripped = html.unescape(nh3.clean(_parser.render(text[:MAX_MARKDOWN_CHARS]), tags=set()))
     stripped = " ".join(stripped.split())
     return stripped if len(stripped) <= limit else stripped[: limit - 1].rstrip() + "…"

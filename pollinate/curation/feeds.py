@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -59,7 +60,8 @@ class CollectionFeed(Feed):
         return obj.get_absolute_url()
 
     def description(self, obj: Collection) -> str:
-        return plain_text(obj.introduction, limit=500) or _("A Pollinate collection")
+        # Readers render descriptions as HTML: escape the plain-text excerpt.
+        return escape(plain_text(obj.introduction, limit=500)) or _("A Pollinate collection")
 
     def items(self, obj: Collection) -> list[Episode]:
         return list(
@@ -73,7 +75,7 @@ class CollectionFeed(Feed):
         return f"{item.number}. {item.title}"
 
     def item_description(self, item: Episode) -> str:
-        return plain_text(item.introduction, limit=1000)
+        return escape(plain_text(item.introduction, limit=1000))
 
     def item_link(self, item: Episode) -> str:
         return item.get_absolute_url()
@@ -103,7 +105,8 @@ class TopicFeed(CollectionFeed):
         return reverse("curation:list") + f"?topic={obj.pk}"
 
     def description(self, obj: Topic) -> str:  # type: ignore[override]
-        return _("New episodes of collections about %(topic)s") % {"topic": obj.display_name}
+        topic = escape(obj.display_name)
+        return _("New episodes of collections about %(topic)s") % {"topic": topic}
 
     def items(self, obj: Topic) -> list[Episode]:  # type: ignore[override]
         now = timezone.now()
