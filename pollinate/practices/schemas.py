@@ -5,6 +5,9 @@ from datetime import date, datetime
 from ninja import Schema
 from pydantic import Field
 
+# A pasted video link is rendered as a link: only web addresses, never javascript: or data:.
+WEB_ADDRESS = r"^(https?://\S+)?$"
+
 
 class PracticeListItemOut(Schema):
     id: int
@@ -58,7 +61,7 @@ class PracticeCreateIn(Schema):
     metric_unit: str = Field(default="", max_length=40)
     metric_before: float | None = None
     metric_after: float | None = None
-    video_url: str = Field(default="", max_length=200)
+    video_url: str = Field(default="", max_length=200, pattern=WEB_ADDRESS)
     language: str | None = Field(default=None, max_length=8)
     topic_ids: list[int] = Field(default_factory=list, max_length=20)
     tags: list[str] = Field(default_factory=list, max_length=12)
@@ -74,7 +77,7 @@ class PracticeUpdateIn(Schema):
     metric_unit: str | None = Field(default=None, max_length=40)
     metric_before: float | None = None
     metric_after: float | None = None
-    video_url: str | None = Field(default=None, max_length=200)
+    video_url: str | None = Field(default=None, max_length=200, pattern=WEB_ADDRESS)
     language: str | None = Field(default=None, max_length=8)
     summary: str = Field(default="", max_length=200)
 
