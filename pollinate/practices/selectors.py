@@ -40,7 +40,7 @@ def practice_cards(queryset: QuerySet[Practice]) -> QuerySet[Practice]:
     return (
         queryset.select_related(*CARD_RELATED)
         .prefetch_related("topics", "images")
-        .defer("problem_html", "steps_html", "evidence_html")
+        .defer("problem_html", "steps_html", "evidence_html")  # cards show an excerpt of steps
     )
 
 
@@ -391,6 +391,18 @@ def practices_needing_review(*, actor: Person) -> QuerySet[Practice]:
 # The practice page
 
 
+# A practice's long texts: lists that only show titles leave them in the database.
+LONG_TEXT_FIELDS = (
+    "problem",
+    "steps",
+    "evidence",
+    "adaptation_note",
+    "problem_html",
+    "steps_html",
+    "evidence_html",
+)
+
+
 @dataclass
 class Provenance:
     ancestors: list[Practice]  # oldest first, ending with the practice's direct source
@@ -416,7 +428,8 @@ def practice_provenance(*, actor: Person, practice: Practice, max_depth: int = 6
         )
     adoptions = list(
         Adoption.objects.filter(practice=practice)
-        .select_related("site", "adaptation", "recorded_by")
+        .select_related("site", "adaptation")
+        .defer(*(f"adaptation__{name}" for name in LONG_TEXT_FIELDS))
         .order_by("happened_on", "id")
     )
     descendants: list[tuple[int, Practice]] = []
@@ -428,6 +441,7 @@ def practice_provenance(*, actor: Person, practice: Practice, max_depth: int = 6
             visible.filter(adapted_from_id__in=frontier)
             .exclude(pk__in=seen)
             .select_related("site")
+            .defer(*LONG_TEXT_FIELDS)
             .order_by("created_at")[:200]
         )
         for child in children:

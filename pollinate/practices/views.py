@@ -52,6 +52,7 @@ from pollinate.practices.models import (
 from pollinate.practices.qr import qr_absolute_url, qr_svg
 
 PAGE_SIZE = 20
+PROVENANCE_SHOWN = 20
 
 
 class CountedPaginator(Paginator):
@@ -320,9 +321,22 @@ def practice_detail(request: MemberRequest, practice_id: int) -> HttpResponse:
     provenance = selectors.practice_provenance(actor=person, practice=practice)
     my_adoption = next((a for a in provenance.adoptions if a.site_id == person.site_id), None)
     everything = request.GET.get("comments") == "all"
+    every_site = request.GET.get("adoptions") == "all"
     context = {
         "practice": practice,
         "provenance": provenance,
+        # The latest few on the page (a widely adopted practice has a hundred); all on request.
+        "adoptions_shown": provenance.adoptions
+        if every_site
+        else provenance.adoptions[-PROVENANCE_SHOWN:],
+        "descendants_shown": provenance.descendants
+        if every_site
+        else provenance.descendants[:PROVENANCE_SHOWN],
+        "provenance_truncated": not every_site
+        and (
+            len(provenance.adoptions) > PROVENANCE_SHOWN
+            or len(provenance.descendants) > PROVENANCE_SHOWN
+        ),
         "like_mine": selectors.sites_like_mine_adopted(
             actor=person, adoptions=provenance.adoptions
         ),

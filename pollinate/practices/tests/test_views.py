@@ -735,3 +735,28 @@ def test_the_filters_offer_a_topic_as_soon_as_it_is_created(as_client: Any, bob:
     assert filtered.context["filters"].topic == topic
     unknown = client.get(reverse("practices:list"), {"topic": "999999"})
     assert unknown.context["filters"].topic is None
+
+
+def test_a_widely_adopted_practice_shows_its_latest_sites_and_all_on_request(
+    as_client: Any, bob: Person, practice: Practice
+) -> None:
+    from datetime import date, timedelta
+
+    from pollinate.practices.tests.factories import AdoptionFactory
+
+    first = date(2025, 1, 1)
+    for index in range(22):
+        AdoptionFactory(
+            practice=practice,
+            site=SiteFactory(name=f"Plant {index:02d}"),
+            happened_on=first + timedelta(days=index),
+        )
+    client = as_client(bob)
+    body = client.get(reverse("practices:detail", args=[practice.pk])).content.decode()
+    assert "Taken up by 22 sites" in body
+    assert ">Plant 21</a>" in body and ">Plant 02</a>" in body  # the provenance list links sites
+    assert ">Plant 01</a>" not in body and ">Plant 00</a>" not in body
+    assert "?adoptions=all#provenance" in body
+    everything = client.get(reverse("practices:detail", args=[practice.pk]), {"adoptions": "all"})
+    assert ">Plant 00</a>" in everything.content.decode()
+    assert "?adoptions=all#provenance" not in everything.content.decode()
