@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -43,7 +45,11 @@ class EpisodeForm(forms.Form):
 
 
 class ItemForm(forms.Form):
-    kind = forms.ChoiceField(label=_("What to add"), choices=ItemKind.choices)
+    """An item for an episode: a pick from the picker (``kind:id``), a number, or a link."""
+
+    kind = forms.ChoiceField(label=_("What to add"), choices=ItemKind.choices, required=False)
+    # What the picker's results submit; the API and older forms send kind and target_id.
+    pick = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
     target_id = forms.IntegerField(
         label=_("Number of the practice, question, chat or collection"),
         required=False,
@@ -59,4 +65,32 @@ class ItemForm(forms.Form):
         required=False,
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        pick = cleaned.pop("pick", "") or ""
+        if pick:
+            kind, _sep, number = pick.partition(":")
+            if kind not in ItemKind.values or kind == ItemKind.LINK or not number.isdigit():
+                raise forms.ValidationError(_("Choose one of the results."))
+            cleaned["kind"], cleaned["target_id"] = kind, int(number)
+        if not cleaned.get("kind"):
+            raise forms.ValidationError(_("Choose what to add."))
+        return cleaned
+
+
+class PickerForm(forms.Form):
+    """The editor's search for an item to add, by kind and words of its title."""
+
+    kind = forms.ChoiceField(
+        label=_("Find a"),
+        choices=[(k, label) for k, label in ItemKind.choices if k != ItemKind.LINK],
+        initial=ItemKind.PRACTICE,
+    )
+    q = forms.CharField(
+        label=_("Title contains"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
     )

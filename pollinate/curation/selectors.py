@@ -9,6 +9,7 @@ from typing import Any
 from django.apps import apps
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from pollinate.curation.access import is_editor
 from pollinate.curation.models import (
@@ -60,6 +61,72 @@ class ItemView:
     available: bool
 
 
+def _public(kind: str, qs: QuerySet[Any]) -> QuerySet[Any]:
+    """What a curated series may show: only what every member may see (one rule for showing
+    items and for the editor's picker, so nothing listed there turns "No longer available")."""
+    if kind == ItemKind.COLLECTION:
+        return qs.filter(publish_at__isnull=False, publish_at__lte=timezone.now())
+    if kind == ItemKind.PRACTICE:
+        return qs.exclude(status="draft")
+    if kind == ItemKind.CHAT:
+        # Only organisation-wide chats: site-only and invitation-only ones stay private.
+        return qs.filter(visibility="organisation")
+    return qs
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One result of the editor's item picker."""
+
+    kind: str
+    pk: int
+    title: str
+    detail: str
+
+    @property
+    def value(self) -> str:
+        return f"{self.kind}:{self.pk}"
+
+
+PICKABLE_KINDS = [k for k in ItemKind.values if k != ItemKind.LINK]
+
+
+def item_candidates(
+    *,
+    actor: Person,
+    kind: str,
+    query: str,
+    exclude_collection_id: int | None = None,
+    limit: int = 12,
+) -> list[Candidate]:
+    """Practices, questions, chats or collections whose title holds every word of ``query``
+    (the newest first; with no query, the newest), limited to what every member may see."""
+    app_label, model_name = ITEM_TARGETS.get(kind, ("", ""))
+    try:
+        model = apps.get_model(app_label, model_name)
+    except LookupError:
+        return []
+    qs = _public(kind, model.objects.all())
+    if kind == ItemKind.COLLECTION:
+        qs = qs.filter(pk__in=Collection.objects.visible_to(actor).values("pk"))
+        if exclude_collection_id is not None:
+            qs = qs.exclude(pk=exclude_collection_id)  # a collection cannot contain itself
+    for word in query.split()[:8]:
+        qs = qs.filter(title__icontains=word)
+    has_site = kind != ItemKind.COLLECTION
+    if has_site:
+        qs = qs.select_related("site")
+    result = []
+    for obj in qs.order_by("-pk")[:limit]:
+        site = getattr(obj, "site", None) if has_site else None
+        if kind == ItemKind.CHAT:
+            detail = date_format(timezone.localtime(obj.starts_at), "j M Y H:i")
+        else:
+            detail = site.name if site is not None else ""
+        result.append(Candidate(kind=kind, pk=obj.pk, title=obj.title, detail=detail))
+    return result
+
+
 def _targets(items: list[Item]) -> dict[tuple[str, int], Any]:
     wanted: dict[str, set[int]] = defaultdict(set)
     for item in items:
@@ -72,15 +139,7 @@ def _targets(items: list[Item]) -> dict[tuple[str, int], Any]:
             model = apps.get_model(app_label, model_name)
         except LookupError:
             continue
-        qs = model.objects.filter(pk__in=ids)
-        if kind == ItemKind.COLLECTION:
-            qs = qs.filter(publish_at__lte=timezone.now())
-        elif kind == ItemKind.PRACTICE:
-            qs = qs.exclude(status="draft")
-        elif kind == ItemKind.CHAT:
-            # Only organisation-wide chats are shown in a shared series.
-            qs = qs.filter(visibility="organisation")
-        for obj in qs:
+        for obj in _public(kind, model.objects.filter(pk__in=ids)):
             found[(kind, obj.pk)] = obj
     return found
 

@@ -22,6 +22,11 @@ urlpatterns = [
         views.item_create,
         name="item_create",
     ),
+    path(
+        "<int:collection_id>/episodes/<int:number>/pick/",
+        views.item_pick,
+        name="item_pick",
+    ),
     path("items/<int:item_id>/move/", views.item_move, name="item_move"),
     path("items/<int:item_id>/remove/", views.item_remove, name="item_remove"),
     path("<int:collection_id>/rss/", feeds.collection_rss, name="feed_rss"),

@@ -19,7 +19,7 @@ from pollinate.curation.access import (
     is_site_lead,
 )
 from pollinate.curation.feeds import feed_key
-from pollinate.curation.forms import CollectionForm, EpisodeForm, ItemForm
+from pollinate.curation.forms import CollectionForm, EpisodeForm, ItemForm, PickerForm
 from pollinate.curation.models import Episode, ItemKind
 from pollinate.people.access import MemberRequest, access_topic, member_required
 
@@ -103,6 +103,8 @@ def _detail_context(request: MemberRequest, collection_id: int) -> dict[str, obj
         "can_add_local": is_site_lead(person) and not is_editor(person),
         "episode_form": EpisodeForm(),
         "item_form": ItemForm(),
+        "picker_form": PickerForm(),
+        "candidates": None,  # the picker shows results once the editor searches
         "feed_key": feed_key(person),
         "kinds_missing": [
             label
@@ -192,6 +194,33 @@ def item_create(request: MemberRequest, collection_id: int, number: int) -> Http
         return render(request, "curation/detail.html", context, status=400)
     messages.success(request, _("Item added."))
     return redirect(episode.get_absolute_url())
+
+
+@require_GET
+@member_required
+def item_pick(request: MemberRequest, collection_id: int, number: int) -> HttpResponse:
+    """Search-as-you-type for what to add to an episode: the results alone for htmx, the whole
+    add-an-item page otherwise (a plain search form without JavaScript)."""
+    editor = is_editor(request.person)
+    episode = _episode(request, collection_id, number, edition=not editor)
+    form = PickerForm(request.GET or None)
+    kind, query = ItemKind.PRACTICE.value, ""
+    if form.is_valid():
+        kind, query = form.cleaned_data["kind"], form.cleaned_data["q"].strip()
+    context = {
+        "collection": episode.collection,
+        "episode": episode,
+        "picker_form": form if form.is_bound else PickerForm(),
+        "candidates": selectors.item_candidates(
+            actor=request.person, kind=kind, query=query, exclude_collection_id=collection_id
+        ),
+        "query": query,
+        "kind_label": ItemKind(kind).label,
+        "local": not editor,
+        "item_form": ItemForm(),
+    }
+    template = "curation/_partials/picker_results.html" if request.htmx else "curation/pick.html"
+    return render(request, template, context)
 
 
 @require_POST

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import feedparser
@@ -46,27 +47,32 @@ def test_an_editor_publishes_an_episode_with_a_link_and_a_practice_and_a_followe
         page.get_by_label("Episode title").fill("Getting started")
         page.get_by_role("button", name="Add episode").click()
         episode = page.locator("#episode-1")
-        episode.get_by_text("Add an item").click()
-        episode.get_by_label("What to add").select_option("link")
+        episode.get_by_text("Add an outside link").click()
         episode.get_by_label("Link (optional)", exact=True).fill("javascript:alert(1)")
-        episode.get_by_role("button", name="Add item").click()
+        episode.get_by_role("button", name="Add link").click()
         page.get_by_role("alert").filter(has_text="https://").first.wait_for()
         assert not Item.objects.exists()
 
-        episode = page.locator("#episode-1")
-        episode.get_by_label("Link (optional)", exact=True).fill("https://example.org/smed")
-        episode.get_by_label("Link title").fill("SMED explained")
-        episode.get_by_label("Source").fill("Example Institute")
-        episode.get_by_label("Your commentary").fill("Start with the external steps.")
-        episode.get_by_role("button", name="Add item").click()
+        link_form = page.locator("#episode-1 form.item-form")
+        link_form.get_by_label("Link (optional)", exact=True).fill("https://example.org/smed")
+        link_form.get_by_label("Link title").fill("SMED explained")
+        link_form.get_by_label("Source").fill("Example Institute")
+        link_form.get_by_label("Your commentary").fill("Start with the external steps.")
+        link_form.get_by_role("button", name="Add link").click()
         page.get_by_role("link", name="SMED explained").wait_for()
 
+        # The picker: type part of a title, results appear as you type, choose by keyboard.
         episode = page.locator("#episode-1")
-        episode.get_by_text("Add an item").click()
-        episode.get_by_label("What to add").select_option("practice")
-        episode.get_by_label("Number of the practice").fill(str(practice.pk))
-        episode.get_by_role("button", name="Add item").click()
+        episode.get_by_text("Add a practice, question, chat or collection").click()
+        episode.get_by_label("Title contains").fill("die cart")
+        option = episode.get_by_role("radio", name=re.compile("Die cart pre-staging"))
+        option.wait_for()
+        option.focus()
+        page.keyboard.press("Space")
+        assert option.is_checked()
+        episode.get_by_role("button", name="Add the chosen item").click()
         page.get_by_role("link", name="Die cart pre-staging").wait_for()
+        assert Item.objects.filter(target_id=practice.pk).exists()
 
         page.get_by_role("button", name="Publish episode 1 now").click()
         page.get_by_text("Episode published").wait_for()
