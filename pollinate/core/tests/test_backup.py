@@ -315,7 +315,7 @@ def test_restore_drill_brings_back_rows_people_history_images_and_signed_in_page
 
 
 def _diff(expected: str, actual: str) -> list[str]:
-    lines = difflib.unified_diff(expected.splitlines(), actual.splitlines(), lineterm="", n=0)
+    lines = difflib.unified_diff(expected.splitlines(), actual.splitlines(), lineterm="", n=4)
     return list(lines)[2:]
 
 
