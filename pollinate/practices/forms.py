@@ -11,7 +11,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from pollinate.people.models import LANGUAGE_CHOICES, Site, Topic
+from pollinate.people.models import LANGUAGE_CHOICES, Person, Site, Topic
 from pollinate.practices.models import AdoptionStatus, PracticeStatus, Tag
 
 
@@ -234,6 +234,20 @@ class ReviewForm(forms.Form):
     review_by = forms.DateField(
         label=_("Review by"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+    owner = forms.ModelChoiceField(
+        label=_("Owner"),
+        queryset=Person.objects.none(),
+        required=False,
+        empty_label=None,
+        widget=FastSelect,
+        help_text=_("The author who keeps it up to date and is reminded when a review is due."),
+    )
+
+    def __init__(self, *args: Any, practice: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if practice is not None:
+            # Ownership passes between the practice's authors.
+            self.fields["owner"].queryset = practice.authors.order_by("display_name")  # type: ignore[attr-defined]
 
 
 class SupersedeForm(forms.Form):

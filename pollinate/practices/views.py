@@ -354,7 +354,10 @@ def practice_detail(request: MemberRequest, practice_id: int) -> HttpResponse:
         "topics": list(practice.topics.all()),
         "tags": list(practice.tags.all()),
         "photo_form": PhotoForm(),
-        "review_form": ReviewForm(initial={"review_by": practice.review_by}),
+        "review_form": ReviewForm(
+            initial={"review_by": practice.review_by, "owner": practice.owner_id},
+            practice=practice,
+        ),
         "supersede_form": SupersedeForm(),
         "reaction_kinds": ReactionKind,
     }
@@ -447,12 +450,15 @@ def practice_lifecycle(request: MemberRequest, practice_id: int, action: str) ->
             services.practice_supersede(actor=actor, practice=practice, successor=successor)
             messages.success(request, _("Readers are now pointed to the newer practice."))
         elif action == "review":
-            review = ReviewForm(request.POST)
+            review = ReviewForm(request.POST, practice=practice)
             if not review.is_valid():
-                messages.error(request, _("Choose a valid date."))
+                messages.error(request, _("Choose a valid date and one of the authors."))
                 return redirect(practice)
             services.practice_set_review(
-                actor=actor, practice=practice, review_by=review.cleaned_data["review_by"]
+                actor=actor,
+                practice=practice,
+                review_by=review.cleaned_data["review_by"],
+                owner=review.cleaned_data["owner"],
             )
             messages.success(request, _("Review date saved."))
         else:

@@ -760,3 +760,48 @@ def test_a_widely_adopted_practice_shows_its_latest_sites_and_all_on_request(
     everything = client.get(reverse("practices:detail", args=[practice.pk]), {"adoptions": "all"})
     assert ">Plant 00</a>" in everything.content.decode()
     assert "?adoptions=all#provenance" not in everything.content.decode()
+
+
+def test_ownership_passes_to_another_author_but_not_to_anyone_else(
+    as_client: Any, alice: Person, bob: Person, charlie: Person, practice: Practice
+) -> None:
+    from pollinate.practices.models import PracticeAuthor
+
+    PracticeAuthor.objects.create(practice=practice, person=bob)
+    client = as_client(alice)
+    page = client.get(practice.get_absolute_url()).content.decode()
+    assert f'<option value="{bob.pk}">' in page and f'<option value="{charlie.pk}">' not in page
+    url = reverse("practices:lifecycle", args=[practice.pk, "review"])
+    client.post(url, {"review_by": "2030-01-01", "owner": charlie.pk})
+    practice.refresh_from_db()
+    assert practice.owner == alice and practice.review_by is None
+    client.post(url, {"review_by": "2030-01-01", "owner": bob.pk})
+    practice.refresh_from_db()
+    assert practice.owner == bob and str(practice.review_by) == "2030-01-01"
+    assert Activity.objects.filter(verb="practice.review_set", payload__owner=bob.pk).exists()
+
+
+def test_search_ranks_practices_adopted_and_found_helpful_elsewhere_first(
+    alice: Person, charlie: Person
+) -> None:
+    from pollinate.practices import selectors
+
+    plain = services.practice_create(actor=alice, title="Kanban board", steps="Cards on a wall.")
+    proven = services.practice_create(actor=alice, title="Kanban board", steps="Cards on a wall.")
+    retired = services.practice_create(actor=alice, title="Kanban board", steps="Cards on a wall.")
+    services.practice_retire(actor=alice, practice=retired)
+    for _index in range(3):
+        visitor = PersonFactory(site=SiteFactory())
+        services.adoption_record(
+            actor=visitor,
+            practice=proven,
+            status="adopted",
+            outcome=services.Outcome(text="Works", positive=True),
+        )
+    services.reaction_set(actor=charlie, practice=proven, kind="helpful", on=True)
+
+    ranked = selectors.practice_search(
+        actor=charlie, filters=selectors.PracticeFilters(query="kanban")
+    )
+
+    assert [p.pk for p in ranked] == [proven.pk, plain.pk, retired.pk]
