@@ -117,6 +117,21 @@ def test_an_editor_creates_a_draft_that_members_cannot_see(
     assert "Lean basics" not in as_client(bob).get("/curation/").content.decode()
 
 
+def test_editors_see_when_a_scheduled_episode_and_collection_will_be_published(
+    editor: Person, as_client: Any
+) -> None:
+    when = (timezone.now() + timedelta(days=3)).replace(hour=9, minute=30)
+    collection = CollectionFactory(created_by=editor, title="Soon", publish_at=when)
+    EpisodeFactory(collection=collection, title="Part one", publish_at=when)
+
+    detail = as_client(editor).get(collection.get_absolute_url()).content.decode()
+    listing = as_client(editor).get("/curation/").content.decode()
+
+    label = f"scheduled for {when:%-d %b %Y} 09:30"
+    assert detail.count(label) == 2  # the collection and its episode
+    assert label in listing
+
+
 def test_a_scheduled_episode_appears_and_is_announced_when_its_time_comes(
     editor: Person, bob: Person, as_client: Any
 ) -> None:
