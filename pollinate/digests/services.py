@@ -808,6 +808,18 @@ def unsubscribe(*, token: str) -> tuple[Person, str]:
     return person, kind
 
 
+def digest_next_at(*, person: Person, now: datetime | None = None) -> datetime | None:
+    """When the member's next digest falls due, in their time zone; None if they get none."""
+    frequency = preference_get(person).frequency
+    if frequency == Frequency.NEVER:
+        return None
+    zone = zone_get(person.time_zone)
+    _start, end, _due_at = period_due(frequency, now or timezone.now(), zone)
+    step = timedelta(days=1 if frequency == Frequency.DAILY else 7)
+    next_day = end.astimezone(zone).date() + step
+    return datetime.combine(next_day, time(settings.DIGESTS_SEND_HOUR), tzinfo=zone)
+
+
 def digest_preview(*, person: Person) -> Digest:
     """The digest being gathered for the current period, for the web page."""
     pref = preference_get(person)

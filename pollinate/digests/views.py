@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib import messages
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -11,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from pollinate.digests.forms import PreferenceForm
 from pollinate.digests.models import DigestKind, DigestSend
 from pollinate.digests.services import (
+    digest_next_at,
     digest_preview,
     preference_get,
     preference_update,
@@ -18,6 +22,11 @@ from pollinate.digests.services import (
     unsubscribe_token_read,
 )
 from pollinate.people.access import MemberRequest, member_required
+
+
+def _local_label(when: datetime | None) -> str:
+    # Formatted as the member's wall-clock time: the date filter would convert it to UTC.
+    return date_format(when.replace(tzinfo=None), "l j F, H:i") if when else ""
 
 
 def _preference_form(request: MemberRequest) -> PreferenceForm:
@@ -35,6 +44,8 @@ def home(request: MemberRequest) -> HttpResponse:
         "digests/home.html",
         {
             "digest": digest_preview(person=request.person),
+            "next_at": _local_label(digest_next_at(person=request.person)),
+            "time_zone": request.person.time_zone or "UTC",
             "form": _preference_form(request),
             "sends": DigestSend.objects.filter(person=request.person)[:10],
         },

@@ -205,3 +205,30 @@ def test_a_digest_missed_for_longer_than_the_catch_up_window_is_not_sent_late(
 
     assert late.members_seen == 0
     assert on_time.sent == 1
+
+
+@pytest.mark.django_db
+def test_the_next_digest_is_due_on_the_members_next_local_monday_at_the_send_hour(
+    site_a: Site, settings: Any
+) -> None:
+    from pollinate.digests.services import digest_next_at
+
+    settings.DIGESTS_SEND_HOUR = 7
+    tokyo = _member(site_a, "Asia/Tokyo")
+    daily = _member(site_a, "Europe/Paris", Frequency.DAILY)
+    never = _member(site_a, "Europe/Paris", Frequency.NEVER)
+    wednesday = utc(2026, 11, 25, 12)
+
+    assert digest_next_at(person=tokyo, now=wednesday) == datetime(2026, 11, 30, 7, tzinfo=TOKYO)
+    assert digest_next_at(person=daily, now=wednesday) == datetime(2026, 11, 26, 7, tzinfo=PARIS)
+    assert digest_next_at(person=never, now=wednesday) is None
+
+
+@pytest.mark.django_db
+def test_the_digest_page_says_when_the_next_digest_comes_in_my_time_zone(
+    bob: Person, as_client: Any
+) -> None:
+    html = as_client(bob).get("/digests/").content.decode()
+
+    assert "Your next digest: Monday" in html
+    assert f"({bob.time_zone} time)" in html
