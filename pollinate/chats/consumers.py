@@ -17,11 +17,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import types
+from collections.abc import Generator
 from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -83,7 +86,7 @@ class RoomRelay:
         async with self.lock:
             self.members.add(consumer)
             if self.task is None:
-                layer = consumer.channel_layer
+                layer = get_channel_layer()
                 self.channel = await layer.new_channel(prefix="room.")
                 await layer.group_add(self.group, self.channel)
                 self.task = asyncio.get_running_loop().create_task(self._pump(layer))
@@ -101,7 +104,7 @@ class RoomRelay:
                 if self.watcher is not None:
                     self.watcher.cancel()
                     self.watcher = None
-                await consumer.channel_layer.group_discard(self.group, self.channel)
+                await get_channel_layer().group_discard(self.group, self.channel)
                 _relays.pop(self.chat_id, None)
                 return
         self.presence_changed(consumer)
@@ -147,7 +150,7 @@ class RoomRelay:
         if self.presence_pending:
             return
         self.presence_pending = True
-        layer = consumer.channel_layer
+        layer = get_channel_layer()
 
         async def later() -> None:
             await asyncio.sleep(PRESENCE_DELAY)
@@ -173,7 +176,31 @@ def _messages_after(chat_id: int, after: int) -> list[dict[str, Any]]:
     return [message_event(m) for m in chat_messages_after(chat=chat, after=after)]
 
 
+@types.coroutine
+def _resume(coroutine: Any, suspended_on: Any) -> Generator[Any, Any, None]:
+    """Finishes, inside a task, a coroutine that was started by hand and suspended.
+
+    ``deliver`` calls the server's send directly; when the socket's buffer is full the send
+    suspends on a future, and this hands that future (and then the rest of the send) to the
+    awaiting task exactly as if the task had started the send itself.
+    """
+    while True:
+        try:
+            try:
+                value = yield suspended_on
+            except BaseException as exc:  # cancellation and errors go into the send
+                suspended_on = coroutine.throw(exc)
+            else:
+                suspended_on = coroutine.send(value)
+        except StopIteration:
+            return
+
+
 class ChatConsumer(AsyncWebsocketConsumer):
+    # No channel-layer channel per socket: the room's relay holds the one subscription per room
+    # and process, and the in-memory layer scans every open channel on each send and receive.
+    channel_layer_alias = "chats.no-channel-per-socket"
+
     person: Person
     chat: Chat
     last_seq: int
@@ -187,6 +214,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.pending: list[tuple[int, str]] = []
         self.waiter: asyncio.Future[None] | None = None
         self.writer: asyncio.Task[None] | None = None
+        # True while the writer task is sending; a write the server held back (slow reader).
+        self.writing = True
+        self.held: Any = None
         # The server's own send (see DirectSendMiddleware): the session middleware's wrapper
         # only matters for HTTP responses and costs more than the write itself per delivery.
         self.direct_send = self.scope.get(DIRECT_SEND) or self.base_send
@@ -219,7 +249,22 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.writer = asyncio.get_running_loop().create_task(self._write())
 
     def deliver(self, item: tuple[int, str]) -> None:
-        """Called by the room for every event: queue it and wake this socket's writer."""
+        """Called by the room for every event, in the room's order.
+
+        Fast path: nothing is waiting for this socket, so the event is written right here, with
+        no task switch (the server's send completes without suspending unless the socket's
+        buffer is full). Anything else (still catching up, a gap to read, writes held back by a
+        slow reader) goes through the socket's writer task, in order.
+        """
+        seq, text = item
+        if self.writer is not None and not self.writing and not self.pending:
+            if seq and seq <= self.last_seq:
+                return  # already delivered
+            if not seq or seq == self.last_seq + 1:
+                if seq:
+                    self.last_seq = seq
+                self._send_now(text)
+                return
         if len(self.pending) >= OUTBOX_LIMIT:
             if self.writer is not None:
                 self.writer.cancel()
@@ -227,6 +272,23 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 asyncio.get_running_loop().create_task(self.close(code=CLOSE_TOO_SLOW))
             return
         self.pending.append(item)
+        self._wake()
+
+    def _send_now(self, text: str) -> None:
+        send = self.direct_send({"type": "websocket.send", "text": text})
+        try:
+            suspended_on = send.send(None)
+        except StopIteration:
+            return  # written
+        except Exception:
+            send.close()
+            return  # the socket went away; disconnect() cleans up
+        # Held back: the writer finishes this write before anything else goes to this socket.
+        self.writing = True
+        self.held = _resume(send, suspended_on)
+        self._wake()
+
+    def _wake(self) -> None:
         waiter = self.waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
@@ -234,10 +296,20 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def _write(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
+            if self.held is not None:
+                held, self.held = self.held, None
+                try:
+                    await held
+                except Exception:
+                    logger.info("socket for chat %s went away while sending", self.chat.pk)
+                    return
             if not self.pending:
+                self.writing = False
                 self.waiter = loop.create_future()
                 await self.waiter
                 self.waiter = None
+                self.writing = True
+                continue
             # When the room is busier than this socket can be written to, everything waiting goes
             # out in one frame: the cost per event falls exactly when the server falls behind.
             pending, self.pending = self.pending[:BATCH_LIMIT], self.pending[BATCH_LIMIT:]
@@ -336,7 +408,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         try:
             reply, broadcasts = await database_sync_to_async(self._act_collecting)(kind, data)
             for group, message in broadcasts:
-                await self.channel_layer.group_send(group, message)
+                await get_channel_layer().group_send(group, message)
         except services.ChatError as exc:
             reply = {
                 "type": "failed",

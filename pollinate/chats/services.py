@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -36,9 +36,9 @@ from pollinate.chats.models import (
     Rsvp,
 )
 from pollinate.chats.selectors import message_event
-from pollinate.core.ratelimit import RateLimited, ratelimit_check
+from pollinate.core.ratelimit import RateLimited
 from pollinate.core.tasks import task_enqueue
-from pollinate.people.models import Person, Site, Topic
+from pollinate.people.models import Person, RoleName, Site, Topic
 
 if TYPE_CHECKING:
     from pollinate.curation.models import Episode
@@ -235,12 +235,17 @@ def chat_invite(*, actor: Person, chat: Chat, people: list[Person]) -> int:
 # --- the live room ---------------------------------------------------------------------------
 
 
-def _next_seq(chat_id: int) -> int:
-    # The UPDATE takes the chat row's write lock until commit (PostgreSQL row lock; SQLite's
-    # IMMEDIATE transactions serialise writers), so two senders can never get the same number
-    # and a number is only ever used by a committed message: sequences have no gaps.
+def _next_seq(chat_id: int) -> tuple[int, bool]:
+    """Takes the room's next sequence number; returns it with the room's locked state.
+
+    The UPDATE takes the chat row's write lock until commit (PostgreSQL row lock; SQLite's
+    IMMEDIATE transactions serialise writers), so two senders can never get the same number
+    and a number is only ever used by a committed message: sequences have no gaps. Whatever is
+    read after it (the lock, the sender's recent messages) cannot change before the commit.
+    """
     Chat.objects.filter(pk=chat_id).update(last_seq=F("last_seq") + 1)
-    return int(Chat.objects.filter(pk=chat_id).values_list("last_seq", flat=True).get())
+    seq, locked = Chat.objects.filter(pk=chat_id).values_list("last_seq", "is_locked").get()
+    return int(seq), bool(locked)
 
 
 def _store(
@@ -251,8 +256,11 @@ def _store(
     author: Person | None,
     prompt: ChatPrompt | None = None,
     client_id: str = "",
+    check: Callable[[bool], None] | None = None,
 ) -> ChatMessage:
-    seq = _next_seq(chat.pk)
+    seq, locked = _next_seq(chat.pk)
+    if check is not None:
+        check(locked)  # may refuse; raising here rolls the number back with the transaction
     message = ChatMessage.objects.create(
         chat=chat, seq=seq, kind=kind, body=body, author=author, prompt=prompt, client_id=client_id
     )
@@ -297,24 +305,22 @@ def message_post(
     participant = ChatParticipant.objects.filter(chat=chat, person=actor).first()
     if participant is not None and participant.muted_at is not None:
         raise ChatError("muted", _("A moderator has muted you in this chat."))
-    if not hosting and not can_moderate(actor, chat):
-        if Chat.objects.filter(pk=chat.pk, is_locked=True).exists():
-            raise ChatError("locked", _("The room is locked: only hosts can write now."))
-        try:
-            ratelimit_check(
-                "chat.message",
-                str(actor.pk),
-                limit=int(getattr(settings, "CHAT_RATE_LIMIT", 10)),
-                window=int(getattr(settings, "CHAT_RATE_WINDOW", 10)),
-            )
-        except RateLimited as exc:
-            raise ChatError("rate_limited", str(exc)) from exc
+    exempt = hosting or actor.has_role(RoleName.MODERATOR, chat.site)
     prompt = None
     if prompt_number is not None:
         prompt = chat.prompts.filter(number=prompt_number, released_at__isnull=False).first()
+
+    def check(locked: bool) -> None:
+        if exempt:
+            return
+        if locked:
+            raise ChatError("locked", _("The room is locked: only hosts can write now."))
+        _rate_limit_check(actor=actor, chat=chat, now=now)
+
     try:
         with transaction.atomic():
-            ChatParticipant.objects.get_or_create(chat=chat, person=actor)
+            if participant is None:
+                ChatParticipant.objects.get_or_create(chat=chat, person=actor)
             message = _store(
                 chat=chat,
                 kind=MessageKind.MESSAGE,
@@ -322,6 +328,7 @@ def message_post(
                 author=actor,
                 prompt=prompt,
                 client_id=client_id,
+                check=check,
             )
     except IntegrityError:
         # Two resends with the same client id raced; the first one won and is the answer.
@@ -330,6 +337,24 @@ def message_post(
             raise
         return existing, False
     return message, True
+
+
+def _rate_limit_check(*, actor: Person, chat: Chat, now: datetime) -> None:
+    """At most CHAT_RATE_LIMIT messages per person and room in any CHAT_RATE_WINDOW seconds.
+
+    Counted from the stored messages, inside the transaction that holds the room's write lock:
+    exact across processes, and no cache writes on the busiest path of the room.
+    """
+    limit = int(getattr(settings, "CHAT_RATE_LIMIT", 10))
+    window = timedelta(seconds=int(getattr(settings, "CHAT_RATE_WINDOW", 10)))
+    recent = list(
+        ChatMessage.objects.filter(chat=chat, author=actor, created_at__gt=now - window)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[:limit]
+    )
+    if len(recent) >= limit:
+        wait = max(1, int((recent[-1] + window - now).total_seconds()) + 1)
+        raise ChatError("rate_limited", str(RateLimited(wait)))
 
 
 def prompt_release(*, actor: Person, chat: Chat, number: int) -> ChatMessage:
