@@ -164,9 +164,7 @@ def _write(
         action=action,
         actor_user=actor_user,
         actor_person=actor_person,
-        actor_label=label
-        if label is not None
-        else actor_label(user=actor_user, person=actor_person),
+        actor_label=label,
         site_id=site.pk if isinstance(site, Site) else site,
         target_type=target_type[:64],
         target_id=str(target_id)[:64],

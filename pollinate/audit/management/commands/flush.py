@@ -12,12 +12,15 @@ from typing import Any
 from django.core.management.commands.flush import Command as FlushCommand
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
-from pollinate.audit.triggers import delete_trigger_create, delete_trigger_drop
+from pollinate.audit.triggers import TABLE, delete_trigger_create, delete_trigger_drop
 
 
 class Command(FlushCommand):
     def handle(self, **options: Any) -> None:
         connection = connections[options.get("database") or DEFAULT_DB_ALIAS]
+        if TABLE not in connection.introspection.table_names():  # audit not migrated (yet)
+            super().handle(**options)
+            return
         with transaction.atomic(using=connection.alias):
             delete_trigger_drop(connection)
             super().handle(**options)
