@@ -1,15 +1,17 @@
 """Building and sending personal digests.
 
-A run covers one period (the last complete day or week, UTC). It reads what happened in that period
-once (``window_build``), then walks members in primary-key chunks so memory stays bounded, builds
-each member's digest from their follows and skills, and sends it over one SMTP connection per chunk.
+Each member's digest covers their own local day or week and goes out at ``DIGESTS_SEND_HOUR`` in
+their time zone (``RunPlan``). A run reads what happened in each distinct period once
+(``window_build``), walks due members in primary-key chunks so memory stays bounded, composes each
+digest from their follows and skills, and sends them over a few SMTP connections.
 
 Exactly-once per (person, frequency, period) rests on ``DigestSend``'s unique constraint: a row is
-claimed (inserted with this run's token) before the message goes out and marked ``sent`` right after
-the SMTP server accepts it. A rerun skips sent rows; rows left ``claimed`` by a run that died are
-taken over once their lease (``DIGESTS_CLAIM_LEASE_SECONDS``) expires; ``failed`` rows are retried
-by the next attempt. The one unavoidable window is a crash between the server's acceptance and the
-``sent`` update; the Message-ID is stable per person and period so mail clients fold such a repeat.
+claimed (inserted with this run's token) before its message is rendered, marked ``sending`` in the
+transaction just before the message is handed to the mail server, and ``sent`` once the server
+accepted it. A rerun skips settled rows; rows left ``claimed`` by a run that died are taken over
+once their lease (``DIGESTS_CLAIM_LEASE_SECONDS``) expires; ``failed`` rows are retried by the next
+attempt; ``sending`` rows are never re-sent automatically (an administrator decides), so a crash
+cannot cause a duplicate. The Message-ID is stable per person and period.
 """
 
 from __future__ import annotations
@@ -157,18 +159,6 @@ class RunPlan:
         if self.as_of - due_at >= timedelta(hours=settings.DIGESTS_CATCH_UP_HOURS):
             return None
         return start, end
-
-    def zones_due(self, zone_names: Iterable[str]) -> list[str]:
-        return [name for name in zone_names if self.bounds(name) is not None]
-
-
-def period_parse(frequency: str, period_start: str | None) -> tuple[datetime, datetime]:
-    """A UTC period from an ISO start (kept for callers that name a period by its UTC start)."""
-    if period_start is None:
-        return period_bounds(frequency)
-    start = _instant(period_start)
-    assert start is not None
-    return start, start + (timedelta(days=1) if frequency == Frequency.DAILY else timedelta(days=7))
 
 
 # ---------------------------------------------------------------------------------------------
