@@ -42,72 +42,79 @@ BATCH = 2000
 # Everything a demo practice says is written in one language: the practice's. Titles name a work
 # area in that language ({area}); topics are linked, not pasted into the text, so a French practice
 # never carries an English topic name (topic chips are shown in the reader's language).
-# (title, problem, steps, evidence) per language; {area} and {n} are filled in.
-TEXTS: dict[str, list[tuple[str, str, str, str]]] = {
-    "en": [
-        ("Shadow board for the tools of {area}", "Tools at {area} went missing every shift.",
+# Per language, per kind of practice: (title, problem, steps, evidence); {area} and {n} are
+# filled in. The same kind in two languages is the same idea, which adaptations rely on.
+TEXTS: dict[str, dict[str, tuple[str, str, str, str]]] = {
+    "en": {
+        "shadow": ("Shadow board for the tools of {area}",
+         "Tools at {area} went missing every shift.",
          "1. Paint each tool's outline.\n2. Check the board at handover.\n3. Log gaps.",
          "Search time fell from 12 to {n} minutes per shift."),
-        ("Five-minute check at {area} before the shift starts",
+        "check": ("Five-minute check at {area} before the shift starts",
          "Small faults at {area} grew into stops.",
          "- Walk the line with the checklist\n- Tag anything odd\n- Fix or escalate before start",
          "Unplanned stops down {n}% in three months."),
-        ("Colour-coded settings at {area}", "Night shift used the wrong settings at {area}.",
+        "colour": ("Colour-coded settings at {area}",
+         "Night shift used the wrong settings at {area}.",
          "Put coloured labels on each setting; **green** is the default.", "Rework down {n}%."),
-        ("One-page handover sheet for {area}", "Problems at {area} were lost between shifts.",
+        "handover": ("One-page handover sheet for {area}",
+         "Problems at {area} were lost between shifts.",
          "1. Fill the sheet in the last 10 minutes.\n2. Read it aloud at the next start.",
          "Repeated faults down {n}%."),
-    ],
-    "fr": [
-        ("Tableau d'ombres pour l'outillage de {area}",
+    },
+    "fr": {
+        "shadow": ("Tableau d'ombres pour l'outillage de {area}",
          "Les outils de {area} disparaissaient à chaque poste.",
          "1. Peindre le contour de chaque outil.\n2. Vérifier le tableau à la relève.",
          "Temps de recherche réduit de {n} minutes par poste."),
-        ("Contrôle qualité rapide sur {area}", "Des défauts sur {area} passaient inaperçus.",
+        "quality": ("Contrôle qualité rapide sur {area}",
+         "Des défauts sur {area} passaient inaperçus.",
          "- Contrôle visuel à chaque changement de série\n- Étiquette rouge en cas de doute",
          "Réclamations clients en baisse de {n} %."),
-        ("Fiche de relève d'une page pour {area}",
+        "handover": ("Fiche de relève d'une page pour {area}",
          "Les incidents de {area} se perdaient entre deux équipes.",
          "1. Remplir la fiche dans les dix dernières minutes.\n2. La lire à voix haute à la "
          "prise de poste.", "Pannes répétées en baisse de {n} %."),
-    ],
-    "de": [
-        ("Schattenbrett für die Werkzeuge an {area}", "Werkzeuge an {area} fehlten ständig.",
+    },
+    "de": {
+        "shadow": ("Schattenbrett für die Werkzeuge an {area}",
+         "Werkzeuge an {area} fehlten ständig.",
          "1. Umrisse aufmalen.\n2. Bei Schichtübergabe prüfen.", "Suchzeit um {n} % gesenkt."),
-        ("Fünf-Minuten-Prüfung an {area} vor Schichtbeginn",
+        "check": ("Fünf-Minuten-Prüfung an {area} vor Schichtbeginn",
          "Kleine Störungen an {area} führten zu Stillstand.",
          "- Checkliste abgehen\n- Auffälligkeiten markieren", "Stillstände {n} % weniger."),
-    ],
-    "es": [
-        ("Tablero de sombras para las herramientas de {area}",
+    },
+    "es": {
+        "shadow": ("Tablero de sombras para las herramientas de {area}",
          "Las herramientas de {area} se perdían en cada turno.",
          "1. Pintar el contorno de cada herramienta.\n2. Revisar en el cambio de turno.",
          "Búsqueda {n} % más corta."),
-        ("Control de cinco minutos en {area} al empezar el turno",
+        "check": ("Control de cinco minutos en {area} al empezar el turno",
          "Pequeños fallos en {area} acababan en paradas.",
          "- Recorrer la línea con la lista\n- Marcar lo raro", "Paradas {n} % menos."),
-    ],
-    "pt": [
-        ("Verificação rápida de {area} no início do turno",
-         "Pequenas falhas em {area} viravam paragens.",
+    },
+    "pt": {
+        "check": ("Verificação rápida {area} no início do turno",
+         "Pequenas falhas {area} viravam paragens.",
          "- Percorrer a linha com a lista\n- Marcar anomalias", "Paragens reduzidas {n}%."),
-    ],
-    "ja": [
-        ("{area}の工具シャドーボード", "{area}の工具が毎シフト見つからなかった。",
+    },
+    "ja": {
+        "shadow": ("{area}の工具シャドーボード", "{area}の工具が毎シフト見つからなかった。",
          "1. 工具の輪郭を描く\n2. 引き継ぎ時に確認する", "探す時間が{n}分短縮した。"),
-        ("{area}の始業前5分点検", "{area}の小さな不具合が停止につながっていた。",
+        "check": ("{area}の始業前5分点検", "{area}の小さな不具合が停止につながっていた。",
          "- チェックリストで巡回する\n- 異常に札を付ける", "突発停止が{n}%減った。"),
-    ],
-    "zh": [
-        ("{area}焊接质量检查", "{area}的小缺陷导致停机。",
+    },
+    "zh": {
+        "quality": ("{area}焊接质量检查", "{area}的小缺陷导致停机。",
          "1. 每班开始前检查焊枪\n2. 记录异常", "停机减少了{n}%。"),
-        ("{area}工具形迹管理板", "{area}的工具每班都找不到。",
+        "shadow": ("{area}工具形迹管理板", "{area}的工具每班都找不到。",
          "1. 画出每件工具的轮廓\n2. 交接班时检查", "找工具的时间缩短了{n}分钟。"),
-    ],
-    "pl": [
-        ("Tablica cieni dla narzędzi na {area}", "Narzędzia na {area} ginęły na każdej zmianie.",
+    },
+    "pl": {
+        "shadow": ("Tablica cieni dla narzędzi na {area}",
+         "Narzędzia na {area} ginęły na każdej zmianie.",
          "1. Obrysuj każde narzędzie.\n2. Sprawdzaj przy zmianie.", "Szukanie krótsze o {n}%."),
-    ],
+    },
 }  # fmt: skip
 
 # Work areas named the way each language would say them inside the sentences above.
@@ -115,15 +122,15 @@ AREAS: dict[str, list[str]] = {
     "en": ["press 4", "the packing line", "the welding cell", "line B", "the paint shop",
            "the goods-in dock", "the CNC lathes", "the assembly cell"],
     "fr": ["la presse 4", "la ligne de conditionnement", "l'îlot de soudure", "la ligne B",
-           "l'atelier peinture", "le quai de réception", "les tours CN"],
+           "l'atelier peinture", "la zone de réception", "l'atelier d'usinage"],
     "de": ["Presse 4", "der Verpackungslinie", "der Schweißzelle", "Linie B", "der Lackiererei",
            "den CNC-Drehmaschinen"],
     "es": ["la prensa 4", "la línea de envasado", "la célula de soldadura", "la línea B",
-           "el taller de pintura"],
-    "pt": ["prensa 4", "linha de embalagem", "célula de soldadura", "linha B"],
+           "la nave de pintura"],
+    "pt": ["na prensa 4", "na linha de embalagem", "na célula de soldadura", "na linha B"],
     "ja": ["プレス4号機", "包装ライン", "溶接セル", "Bライン", "塗装工程"],
     "zh": ["4号冲压机", "包装线", "焊接单元", "B线", "喷涂车间"],
-    "pl": ["prasie 4", "linii pakowania", "gnieździe spawalniczym", "linii B"],
+    "pl": ["prasie 4", "linii pakowania", "stanowisku spawalniczym", "linii B"],
 }  # fmt: skip
 
 COMMENTS: dict[str, list[str]] = {
@@ -214,11 +221,13 @@ def populate(*, org: Any, rng: random.Random) -> None:
 
     practices: list[Practice] = []
     topic_of: list[list[int]] = []
+    text_kinds: list[str] = []  # which kind of practice each one is (see TEXTS)
     for _n in range(count):
         site = rng.choice(staffed)
         owner = rng.choice(org.people_at(site.pk))
         language = _language(org, owner)
-        title, problem, steps, evidence = rng.choice(TEXTS[language])
+        text_kind = rng.choice(list(TEXTS[language]))
+        title, problem, steps, evidence = TEXTS[language][text_kind]
         chosen_topics = rng.sample(topics, k=min(len(topics), rng.randint(1, 2))) if topics else []
         fill = {"area": rng.choice(AREAS[language]), "n": rng.randint(5, 60)}
         created = org.past(rng, days=540)
@@ -241,9 +250,11 @@ def populate(*, org: Any, rng: random.Random) -> None:
             )
         )
         topic_of.append([topic.pk for topic in chosen_topics])
+        text_kinds.append(text_kind)
     for practice in practices:
         _render(practice)
     Practice.objects.bulk_create(practices, batch_size=BATCH)
+    text_of = {p.pk: index for p, index in zip(practices, text_kinds, strict=True)}
 
     # Heavy-tailed appeal: a few practices travel far, most stay home.
     shared = [p for p in practices if p.status == PracticeStatus.SHARED]
@@ -289,20 +300,33 @@ def populate(*, org: Any, rng: random.Random) -> None:
             adoptions.append(adoption)
             practice.last_activity_at = max(practice.last_activity_at, when)
             if status == AdoptionStatus.ADAPTED:
+                # The adopting site writes its version in its own language when that language
+                # has this kind of practice (same idea, its own work area): ideas cross
+                # languages as they cross sites. Otherwise it keeps the original text.
+                texts = TEXTS[said_in].get(text_of[practice.pk])
+                written_in = practice.language
+                title, problem, steps = practice.title, practice.problem, practice.steps
+                if said_in != practice.language and texts is not None:
+                    fill = {"area": rng.choice(AREAS[said_in]), "n": rng.randint(5, 60)}
+                    title, problem, steps = (part.format(**fill) for part in texts[:3])
+                    written_in = said_in
                 adaptations.append(
                     (
                         adoption,
                         Practice(
-                            title=f"{practice.title} ({site.name})",
-                            problem=practice.problem,
-                            steps=practice.steps,
-                            evidence=adoption.outcome,
-                            language=practice.language,
+                            title=f"{title} ({site.name})",
+                            problem=problem,
+                            steps=steps,
+                            # The whole version in one language, even its note and results.
+                            evidence=adoption.outcome
+                            if written_in == said_in
+                            else rng.choice(OUTCOMES[written_in]),
+                            language=written_in,
                             site=site,
                             owner_id=recorder,
                             status=PracticeStatus.SHARED,
                             adapted_from=practice,
-                            adaptation_note=ADAPTED[said_in],
+                            adaptation_note=ADAPTED[written_in],
                             created_at=when,
                             updated_at=when,
                             shared_at=when,
@@ -355,12 +379,21 @@ def populate(*, org: Any, rng: random.Random) -> None:
     # One draw of k with cumulative weights: drawing one at a time re-sums every weight each time.
     cumulative = list(accumulate(weights))
     comments: list[Comment] = []
+    readers_of: dict[str, list[int]] = defaultdict(list)
+    for person_id in org.person_ids:
+        for lang in org.languages_of(person_id):
+            readers_of[lang].append(person_id)
     for practice in rng.choices(live, cum_weights=cumulative, k=int(org.scale["comments"])):
         when = org.past(rng, days=300, after=practice.created_at)
-        author = rng.choice(org.person_ids)
-        # Commenters write in their own language, or in the practice's when they read it.
-        reads_it = practice.language in org.languages_of(author)
-        body = rng.choice(COMMENTS[practice.language if reads_it else _language(org, author)])
+        # Most comments come from people who read the practice's language, and are written in
+        # it; the others are in the commenter's own language (as in a multilingual organisation).
+        readers = readers_of.get(practice.language)
+        if readers and rng.random() < 0.85:
+            author, written_in = rng.choice(readers), practice.language
+        else:
+            author = rng.choice(org.person_ids)
+            written_in = _language(org, author)
+        body = rng.choice(COMMENTS[written_in])
         comments.append(
             Comment(
                 practice=practice,

@@ -51,3 +51,36 @@ def test_demo_activity_dates_are_stored_like_any_other_date() -> None:
     assert latest is not None
     assert latest.last_activity_at == max(p.last_activity_at for p in Practice.objects.all())
     assert latest.last_activity_at.tzinfo is not None
+
+
+@pytest.mark.django_db
+def test_each_demo_practice_is_written_in_one_language() -> None:
+    from pollinate.practices.demo import ADAPTED, AREAS, COMMENTS, TEXTS
+
+    org = org_generate(
+        sites=12,
+        members=120,
+        seed=11,
+        populate=False,
+        scale={"practices": 120, "adoptions": 200, "comments": 120, "interactions": 50},
+    )
+    populate(org=org, rng=org.rng_for("practices"))
+    foreign_areas = {
+        language: [a for other, areas in AREAS.items() if other != language for a in areas]
+        for language in AREAS
+    }
+    for practice in Practice.objects.all():
+        assert practice.language in TEXTS
+        own = [area for area in AREAS[practice.language] if area in practice.title]
+        assert own, practice.title
+        text = f"{practice.title} {practice.problem}"
+        # No other language's work area slipped in (longest own match aside).
+        strays = [a for a in foreign_areas[practice.language] if a in text and a not in own[0]]
+        assert not strays, (practice.language, practice.title)
+        if practice.adapted_from_id:
+            assert practice.adaptation_note == ADAPTED[practice.language]
+    in_practice_language = sum(
+        comment.body in COMMENTS[comment.practice.language]
+        for comment in Comment.objects.select_related("practice")
+    )
+    assert in_practice_language > Comment.objects.count() * 0.7
