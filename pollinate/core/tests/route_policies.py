@@ -177,6 +177,7 @@ ROUTES: dict[str, P] = {
     "analytics:topic": P(MEMBERS),
     "analytics:topic_csv": P(MEMBERS),
     "analytics:me": P(MEMBERS),
+    "analytics:recognition": P(ADMIN, ADMIN),
     "analytics:practice": P(OWNER | ADMIN),
     # audit
     "audit:list": P(ADMIN),
@@ -292,6 +293,7 @@ ROUTES: dict[str, P] = {
     "API POST /api/chats/{chat_id}/prompts/{number}/release": P(NOBODY, OWNER | ADMIN),
     "API POST /api/chats/{chat_id}/messages/{seq}/hide": P(NOBODY, OWNER | ADMIN),
     "API POST /api/chats/{chat_id}/messages/{seq}/react": P(NOBODY, OWNER | ADMIN),
+    "API POST /api/chats/{chat_id}/messages/{seq}/promote": P(NOBODY, OWNER | ADMIN),
     "API POST /api/chats/{chat_id}/lock": P(NOBODY, OWNER | ADMIN),
     "API POST /api/chats/{chat_id}/mute": P(NOBODY, OWNER | ADMIN),
     "API GET /api/chats/{chat_id}/transcript": P(OWNER | ADMIN),
