@@ -7,12 +7,14 @@ moderators); private chats only to invited people and hosts. Anything a person m
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from pollinate.chats.models import Chat, ChatMessage, ChatParticipant, ChatVisibility
-from pollinate.people.models import Person, RoleName
+from pollinate.people.models import Person, RoleName, Site
 
 
 def chats_visible_to(actor: Person) -> QuerySet[Chat]:
@@ -67,3 +69,26 @@ def access_chat_message(
     if message is None or (message.is_hidden and not moderate and not can_moderate(actor, chat)):
         raise Http404
     return message
+
+
+def access_episode_for_answers(actor: Person, episode_id: int) -> tuple[Any, Site | None]:
+    """A collection episode the actor may add chat answers to, and the site edition they go in.
+
+    Editors add to any collection (shared items); a site lead adds to their site's edition of
+    a published one. Unknown or unpublished-to-them collections are 404, others 403.
+    """
+    from pollinate.curation.access import (
+        access_collection,
+        access_collection_edition,
+        is_editor,
+    )
+    from pollinate.curation.models import Episode
+
+    episode = Episode.objects.select_related("collection").filter(pk=episode_id).first()
+    if episode is None:
+        raise Http404
+    if is_editor(actor):
+        access_collection(actor, episode.collection_id, for_write=True)
+        return episode, None
+    access_collection_edition(actor, episode.collection_id)
+    return episode, actor.site

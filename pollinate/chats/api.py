@@ -11,10 +11,16 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from ninja import Query, Router
 
 from pollinate.chats import services
-from pollinate.chats.access import access_chat, access_chat_message, is_host
+from pollinate.chats.access import (
+    access_chat,
+    access_chat_message,
+    access_episode_for_answers,
+    is_host,
+)
 from pollinate.chats.models import Chat, ChatPrompt
 from pollinate.chats.schemas import (
     ChatDetailOut,
@@ -26,6 +32,8 @@ from pollinate.chats.schemas import (
     MessageOut,
     MessagesOut,
     MuteIn,
+    PromotedOut,
+    PromoteIn,
     ReactIn,
     ReactionsOut,
     RsvpIn,
@@ -218,6 +226,35 @@ def chats_react(request: HttpRequest, chat_id: int, seq: int, payload: ReactIn) 
     except services.ChatError as exc:
         return _error(exc)
     return 200, {"seq": seq, "count": count}
+
+
+@router.post(
+    "/{chat_id}/messages/{seq}/promote",
+    response={200: PromotedOut, **ERRORS},
+    summary="Promote an answer to a practice draft or a collection episode (hosts)",
+)
+def chats_promote(request: HttpRequest, chat_id: int, seq: int, payload: PromoteIn) -> Any:
+    person = api_member(request)
+    message = access_chat_message(person, chat_id, seq)
+    if not (is_host(person, message.chat) or person.is_administrator):
+        return 403, {"code": "forbidden", "message": str(_("Only hosts can promote answers."))}
+    try:
+        if payload.to == "collection":
+            if payload.episode_id is None:
+                return 400, {"code": "invalid", "message": str(_("Choose an episode."))}
+            episode, edition_site = access_episode_for_answers(person, payload.episode_id)
+            services.answer_collect(
+                actor=person, message=message, episode=episode, edition_site=edition_site
+            )
+        else:
+            services.answer_promote(actor=person, message=message)
+    except services.ChatError as exc:
+        return _error(exc)
+    return 200, {
+        "seq": seq,
+        "promoted_to": message.promoted_to,
+        "collected_to": message.collected_to,
+    }
 
 
 @router.post("/{chat_id}/lock", response={200: ChatOut, **ERRORS}, summary="Lock or open the room")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from ninja import Schema
 from pydantic import Field
@@ -105,6 +106,17 @@ class ReactIn(Schema):
 class ReactionsOut(Schema):
     seq: int
     count: int
+
+
+class PromoteIn(Schema):
+    to: Literal["practice", "collection"] = "practice"
+    episode_id: int | None = None
+
+
+class PromotedOut(Schema):
+    seq: int
+    promoted_to: str
+    collected_to: str
 
 
 class TranscriptSectionOut(Schema):

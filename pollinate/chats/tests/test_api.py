@@ -162,3 +162,67 @@ def test_the_api_transcript_groups_answers_by_prompt(
 def test_rsvp_through_the_api(as_client: Any, live_chat: Chat, charlie: Person) -> None:
     response = _post(as_client(charlie), f"/api/chats/{live_chat.pk}/rsvp", {"rsvp": "maybe"})
     assert response.json()["my_rsvp"] == "maybe"
+
+
+def _answer(chat: Chat, host: Person, guest: Person) -> ChatMessage:
+    from pollinate.chats import services
+
+    services.prompt_release(actor=host, chat=chat, number=1)
+    message, _created = services.message_post(
+        actor=guest, chat=chat, body="Pre-stage tools", prompt_number=1
+    )
+    return message
+
+
+def test_the_host_promotes_an_answer_to_a_draft_and_a_collection_through_the_api(
+    as_client: Any, editor: Person, charlie: Person
+) -> None:
+    from pollinate.chats.tests.factories import ChatFactory
+    from pollinate.curation.models import Item
+    from pollinate.curation.tests.factories import EpisodeFactory
+
+    chat = ChatFactory(created_by=editor, prompts=["Where to start?"])
+    message = _answer(chat, editor, charlie)
+    episode = EpisodeFactory()
+    url = f"/api/chats/{chat.pk}/messages/{message.seq}/promote"
+    drafted = _post(as_client(editor), url, {"to": "practice"})
+    assert drafted.status_code == 200 and drafted.json()["promoted_to"]
+    collected = _post(as_client(editor), url, {"to": "collection", "episode_id": episode.pk})
+    assert collected.status_code == 200
+    assert collected.json()["collected_to"] == episode.get_absolute_url()
+    assert Item.objects.get().target_id == chat.pk
+
+
+def test_only_hosts_promote_through_the_api_and_outsiders_see_nothing(
+    as_client: Any, live_chat: Chat, private_chat: Chat, alice: Person, bob: Person, charlie: Person
+) -> None:
+    message = _answer(live_chat, alice, charlie)
+    url = f"/api/chats/{live_chat.pk}/messages/{message.seq}/promote"
+    refused = _post(as_client(charlie), url, {"to": "practice"})
+    assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
+    hidden = _answer(private_chat, alice, bob)
+    outsider = _post(
+        as_client(charlie),
+        f"/api/chats/{private_chat.pk}/messages/{hidden.seq}/promote",
+        {"to": "practice"},
+    )
+    assert outsider.status_code == 404
+    message.refresh_from_db()
+    assert message.promoted_to == ""
+
+
+def test_a_host_without_rights_on_the_collection_is_refused_through_the_api(
+    as_client: Any, live_chat: Chat, alice: Person, charlie: Person
+) -> None:
+    from pollinate.curation.models import Item
+    from pollinate.curation.tests.factories import EpisodeFactory
+
+    message = _answer(live_chat, alice, charlie)
+    draft = EpisodeFactory(collection__publish_at=None)  # a draft collection: editors only
+    response = _post(
+        as_client(alice),
+        f"/api/chats/{live_chat.pk}/messages/{message.seq}/promote",
+        {"to": "collection", "episode_id": draft.pk},
+    )
+    assert response.status_code == 404
+    assert not Item.objects.exists()
