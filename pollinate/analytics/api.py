@@ -3,6 +3,7 @@
 """The analytics API: the same dashboards, access rules and privacy threshold as the pages."""
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router
 
 from pollinate.analytics import selectors
@@ -55,6 +56,13 @@ def _dashboard_out(board: Dashboard) -> DashboardOut:
             for t in board.tables.values()
         ],
         curve=[CurvePointOut(week=week, total=total) for week, total in board.curve],
+        named_recognition=board.named_recognition,
+        notice=_(
+            "Named recognition is on: an administrator chose to name the people whose help was "
+            "taken up elsewhere. Nobody is ranked."
+        )
+        if board.named_recognition
+        else "",
     )
 
 

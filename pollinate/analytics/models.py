@@ -321,3 +321,20 @@ class XapiStatement(models.Model):
 
     def __str__(self) -> str:
         return str(self.statement_id)
+
+
+class RecognitionSetting(models.Model):
+    """The administrator's switch for named recognition (one row; none = the setting's default)."""
+
+    named_recognition = models.BooleanField(default=False)
+    changed_by = models.ForeignKey(
+        "people.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("recognition setting")
+        verbose_name_plural = _("recognition settings")
+
+    def __str__(self) -> str:
+        return f"named recognition {'on' if self.named_recognition else 'off'}"

@@ -967,7 +967,7 @@ def _fold_stateless(store: Store, *, upto: int) -> int:
         # call a Python function per row.
         table = Activity._meta.db_table
         placeholders = ", ".join(["%s"] * len(STATELESS_VERBS))
-        params = [*sorted(STATELESS_VERBS), upto]
+        params: list[str | int] = [*sorted(STATELESS_VERBS), upto]
         where = f"FROM {table} WHERE verb IN ({placeholders}) AND id <= %s"
         with connection.cursor() as cursor:
             cursor.execute(

@@ -37,6 +37,9 @@ class DashboardOut(Schema):
     figures: list[FigureOut]
     tables: list[TableOut]
     curve: list[CurvePointOut]
+    # An administrator turned named recognition on: `tables` then has a "recognition" table.
+    named_recognition: bool = False
+    notice: str = ""
 
 
 class MyFiguresOut(Schema):

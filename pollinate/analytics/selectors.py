@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -29,6 +29,7 @@ from pollinate.analytics.models import (
     GroupSize,
     Kind,
     PracticeFact,
+    RecognitionSetting,
     RequestFact,
     Tally,
     WeeklyCount,
@@ -80,6 +81,8 @@ class Dashboard:
     curve: list[tuple[date, int]] = field(default_factory=list)
     # When the rollups last caught up with the spine (the fold runs seconds after a write).
     updated_at: datetime | None = None
+    # An administrator turned named recognition on: the page says so and lists who helped.
+    named_recognition: bool = False
 
     def table(self, key: str) -> Table | None:
         return self.tables.get(key)
@@ -427,7 +430,7 @@ def _unsafe(scope: str, people: int) -> Dashboard:
 
 
 def org_dashboard() -> Dashboard:
-    return _cached("org", _org_dashboard)
+    return with_recognition(_cached("org", _org_dashboard))
 
 
 def org_dashboard_refresh() -> None:
@@ -555,7 +558,8 @@ def _site_table(k: int) -> Table:
 
 
 def site_dashboard(site: Site) -> Dashboard:
-    return _cached(f"site:{site.pk}", lambda: _site_dashboard(site))
+    board = _cached(f"site:{site.pk}", lambda: _site_dashboard(site))
+    return with_recognition(board, site_id=site.pk)
 
 
 def _site_dashboard(site: Site) -> Dashboard:
@@ -599,7 +603,8 @@ def _site_dashboard(site: Site) -> Dashboard:
 
 
 def topic_dashboard(topic: Topic) -> Dashboard:
-    return _cached(f"topic:{topic.pk}", lambda: _topic_dashboard(topic))
+    board = _cached(f"topic:{topic.pk}", lambda: _topic_dashboard(topic))
+    return with_recognition(board, topic_id=topic.pk)
 
 
 def _topic_dashboard(topic: Topic) -> Dashboard:
@@ -650,6 +655,94 @@ def _topic_dashboard(topic: Topic) -> Dashboard:
         withheld=len(groups) - len(shown),
     )
     return board
+
+
+# -------------------------------------------------------------------------- named recognition
+
+
+def named_recognition_on() -> bool:
+    """The administrator's switch; before anyone touched it, ``ANALYTICS_NAMED_RECOGNITION``."""
+    stored: bool | None = (
+        RecognitionSetting.objects.filter(pk=1).values_list("named_recognition", flat=True).first()
+    )
+    return bool(settings.ANALYTICS_NAMED_RECOGNITION) if stored is None else stored
+
+
+def recognition_setting() -> RecognitionSetting | None:
+    return RecognitionSetting.objects.select_related("changed_by").filter(pk=1).first()
+
+
+def with_recognition(
+    board: Dashboard, *, site_id: int | None = None, topic_id: int | None = None
+) -> Dashboard:
+    """Adds the "Help taken up elsewhere" table when named recognition is on and the dashboard
+    is shown at all (the threshold still decides that). Kept out of the cached dashboard, so
+    turning the switch off hides every name at once."""
+    if not board.safe or not named_recognition_on():
+        return board
+    table = recognition_table(site_id=site_id, topic_id=topic_id)
+    return replace(board, named_recognition=True, tables={**board.tables, "recognition": table})
+
+
+def recognition_table(*, site_id: int | None = None, topic_id: int | None = None) -> Table:
+    """People whose help was taken up by others, alphabetically, with what kind of help: an
+    answer accepted at another site, a coaching session the learner confirmed helped, a practice
+    adopted or adapted at another site. Deliberately no counts and no order by volume: this
+    thanks people, it does not rank them. ``site_id`` keeps the site's own people (what the site
+    gave); ``topic_id`` keeps help on that topic."""
+    from django.db.models import F
+
+    helped: dict[int, set[str]] = defaultdict(set)
+    answer = _model("questions.Answer")
+    if answer is not None:
+        rows = answer.objects.filter(is_accepted=True).exclude(
+            author__site_id=F("question__site_id")
+        )
+        if site_id is not None:
+            rows = rows.filter(author__site_id=site_id)
+        if topic_id is not None:
+            rows = rows.filter(question__topic_links__topic_id=topic_id)
+        for pk in rows.values_list("author_id", flat=True).distinct():
+            helped[pk].add(_("an answer accepted at another site"))
+    feedback = _model("coaching.Feedback")
+    if feedback is not None:
+        rows = feedback.objects.filter(helped=True)
+        if site_id is not None:
+            rows = rows.filter(session__match__coach__site_id=site_id)
+        if topic_id is not None:
+            rows = rows.filter(session__match__request__topic_id=topic_id)
+        for pk in rows.values_list("session__match__coach_id", flat=True).distinct():
+            helped[pk].add(_("coaching a learner confirmed helped"))
+    adoption = _model("practices.Adoption")
+    if adoption is not None:
+        rows = adoption.objects.filter(status__in=sorted(rollups.ADOPTED)).exclude(
+            site_id=F("practice__site_id")
+        )
+        if site_id is not None:
+            rows = rows.filter(practice__site_id=site_id)
+        if topic_id is not None:
+            rows = rows.filter(practice__topics__id=topic_id)
+        for pk in rows.values_list("practice__owner_id", flat=True).distinct():
+            helped[pk].add(_("a practice adopted at another site"))
+    from pollinate.people.models import Person
+
+    people = Person.objects.filter(pk__in=helped).select_related("site").order_by("display_name")
+    return Table(
+        key="recognition",
+        title=_("Help taken up elsewhere (named recognition is on)"),
+        columns=[_("Person"), _("Site"), _("Help")],
+        rows=[
+            [p.display_name, p.site.name if p.site_id else "", "; ".join(sorted(helped[p.pk]))]
+            for p in people
+        ],
+    )
+
+
+def _model(label: str) -> Any:
+    try:
+        return apps.get_model(label)
+    except LookupError:
+        return None
 
 
 # --------------------------------------------------------------------------------- my figures

@@ -14,5 +14,6 @@ urlpatterns = [
     path("topics/<int:topic_id>/", views.topic, name="topic"),
     path("topics/<int:topic_id>/<slug:key>.csv", views.topic_csv, name="topic_csv"),
     path("me/", views.me, name="me"),
+    path("recognition/", views.recognition, name="recognition"),
     path("practices/<int:practice_id>/", views.practice, name="practice"),
 ]

@@ -4,12 +4,14 @@ import csv
 from dataclasses import replace
 from typing import Any
 
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
-from pollinate.analytics import charts, selectors
+from pollinate.analytics import charts, selectors, services
 from pollinate.analytics.access import (
     access_site_dashboard,
     access_topic_dashboard,
@@ -80,7 +82,12 @@ def _context(board: Dashboard, **extra: Any) -> dict[str, Any]:
 @member_required
 def org(request: MemberRequest) -> HttpResponse:
     board = selectors.org_dashboard()
-    context = _context(board, sites=sites_visible(request.person), csv_base="org")
+    context = _context(
+        board,
+        sites=sites_visible(request.person),
+        csv_base="org",
+        is_administrator=request.person.is_administrator,
+    )
     return render(request, "analytics/org.html", context)
 
 
@@ -111,7 +118,8 @@ def topics(request: MemberRequest) -> HttpResponse:
 @member_required
 def me(request: MemberRequest) -> HttpResponse:
     figures = selectors.my_figures(request.person.pk)
-    return render(request, "analytics/me.html", {"figures": figures})
+    context = {"figures": figures, "named_recognition": selectors.named_recognition_on()}
+    return render(request, "analytics/me.html", context)
 
 
 def _csv(board: Dashboard, key: str, filename: str) -> HttpResponse:
@@ -165,3 +173,24 @@ def practice(request: MemberRequest, practice_id: int) -> HttpResponse:
     item = access_practice(request.person, practice_id)
     spread = selectors.practice_spread(item)
     return render(request, "analytics/practice.html", {"practice": item, "spread": spread})
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+def recognition(request: MemberRequest) -> HttpResponse:
+    """The administrator's switch for named recognition, with what turning it on means."""
+    if not request.person.is_administrator:
+        raise PermissionDenied
+    if request.method == "POST":
+        enabled = request.POST.get("named_recognition") == "on"
+        services.recognition_set(actor=request.person, enabled=enabled)
+        messages.success(
+            request,
+            _("Named recognition is on.") if enabled else _("Named recognition is off."),
+        )
+        return redirect("analytics:recognition")
+    context = {
+        "enabled": selectors.named_recognition_on(),
+        "setting": selectors.recognition_setting(),
+    }
+    return render(request, "analytics/recognition.html", context)
