@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, overload
 
 from django.core.cache import cache
 from django.db import connection
@@ -124,11 +124,16 @@ def quality_score(
 
 
 def practice_search(*, actor: Person, filters: PracticeFilters, limit: int = 50) -> list[Practice]:
-    """Full-text matches blended with quality signals; at most ``limit``, best first.
+    """Full-text matches blended with quality signals, as cards; at most ``limit``, best first."""
+    return RankedPractices(practice_search_ids(actor=actor, filters=filters, limit=limit))[:]
+
+
+def practice_search_ids(*, actor: Person, filters: PracticeFilters, limit: int = 50) -> list[int]:
+    """Ids of the full-text matches blended with quality signals; at most ``limit``, best first.
 
     Text relevance comes from the shared index (capped candidates); it is scaled to 0–3 by the best
     match so that a strong text match still outranks a popular but weak one. Candidates are ranked
-    on a few columns; only the ``limit`` best are loaded as cards.
+    on a few columns; no card is loaded here (``RankedPractices`` loads the page shown).
     """
     candidates = search_ids(PRACTICE, filters.query)
     if not candidates:
@@ -169,9 +174,33 @@ def practice_search(*, actor: Person, filters: PracticeFilters, limit: int = 50)
         )
         scored.append((text + quality, pk))
     scored.sort(reverse=True)
-    top = [pk for _score, pk in scored[:limit]]
-    by_id = practice_cards(Practice.objects.filter(pk__in=top)).in_bulk()
-    return [by_id[pk] for pk in top if pk in by_id]
+    return [pk for _score, pk in scored[:limit]]
+
+
+class RankedPractices(Sequence[Practice]):
+    """Ranked practice ids that load as cards only for the slice asked for (a paginator's page)."""
+
+    def __init__(self, ids: list[int]) -> None:
+        self.ids = ids
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __iter__(self) -> Iterator[Practice]:
+        return iter(self[:])  # one load, not one per item
+
+    @overload
+    def __getitem__(self, index: int) -> Practice: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Practice]: ...
+
+    def __getitem__(self, index: int | slice) -> Practice | list[Practice]:
+        if isinstance(index, int):
+            return self[index : index + 1 or None][0]
+        wanted = self.ids[index]
+        by_id = practice_cards(Practice.objects.filter(pk__in=wanted)).in_bulk()
+        return [by_id[pk] for pk in wanted if pk in by_id]
 
 
 def practice_list(*, actor: Person, filters: PracticeFilters) -> QuerySet[Practice]:

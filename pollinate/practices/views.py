@@ -107,7 +107,9 @@ def practice_list(request: MemberRequest) -> HttpResponse:
         )
     people: list[Person] = []
     if filters.query:
-        results: Any = selectors.practice_search(actor=request.person, filters=filters)
+        results = selectors.RankedPractices(
+            selectors.practice_search_ids(actor=request.person, filters=filters)
+        )
         people = selectors.person_search(query=filters.query)
         page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
     else:
