@@ -217,6 +217,9 @@ def test_the_judge_spots_every_raw_payload() -> None:
 def _fill(corpus: list[str]) -> Counter[str]:
     """Overwrites every listed column of every row with payloads; returns rows touched per model."""
     touched: Counter[str] = Counter()
+    # Short fields start at the spreadsheet-formula payloads: tables with two rows (sites) still
+    # get one in a CSV export, and the next row gets the first markup payload.
+    first = next(i for i, p in enumerate(corpus) if p.startswith("="))
     for label, names in HOSTILE_FIELDS.items():
         if label in APPEND_ONLY:
             continue
@@ -233,8 +236,11 @@ def _fill(corpus: list[str]) -> Counter[str]:
                     start = (index * 7 + offset) % len(corpus)
                     value = "\n\n".join(corpus[start:] + corpus[:start])[:limit]
                 else:
-                    # Short fields get one payload each, numbered so unique names stay unique.
-                    value = f"{index} {corpus[(index + offset) % len(corpus)]}"[:limit]
+                    # Short fields get one payload each, numbered at the end (a payload's first
+                    # character matters: "=" starts a spreadsheet formula) so names stay unique.
+                    suffix = f" {index}"
+                    payload = corpus[(first + index * 5 + offset) % len(corpus)]
+                    value = payload[: limit - len(suffix)] + suffix
                 setattr(row, name, value)
             for name in cached:  # NULL: "not rendered yet", so pages render the payload
                 setattr(row, name, None)
@@ -256,7 +262,10 @@ def _fill(corpus: list[str]) -> Counter[str]:
 
 
 @pytest.fixture
-def hostile_org(db: None) -> Counter[str]:
+def hostile_org(db: None, settings: Any) -> Counter[str]:
+    # Analytics withholds small groups; with one-person groups allowed, names reach tables and CSV.
+    settings.PRIVACY_MIN_GROUP = 1
+    settings.ANALYTICS_CACHE_SECONDS = 0
     call_command("generate_org", verbosity=0, sites=2, members=30, seed=3, demo=True)
     _extras()
     return _fill(payloads())
@@ -327,6 +336,7 @@ class Crawl:
     routes: Counter[str] = field(default_factory=Counter)
     findings: list[str] = field(default_factory=list)
     kinds: Counter[str] = field(default_factory=Counter)
+    carried: Counter[str] = field(default_factory=Counter)  # answers showing a payload, by type
 
 
 def _route_name(path: str) -> str | None:
@@ -337,11 +347,16 @@ def _route_name(path: str) -> str | None:
     return match.view_name
 
 
-def judge(url: str, response: Any) -> list[str]:
+MARKERS = ("alert(1)", "HYPERLINK", "cmd|", "injected")
+
+
+def judge(url: str, response: Any, carried: Counter[str]) -> list[str]:
     """What in one answer could run script, evaluate a formula or forge a calendar event."""
     kind = response.get("Content-Type", "").split(";")[0]
     raw = b"".join(response.streaming_content) if response.streaming else response.content
     body = raw.decode("utf-8", errors="replace")
+    if any(marker in body for marker in MARKERS):
+        carried[kind] += 1
     if kind in ("text/html", "image/svg+xml"):
         found = executable_markup(body)
     elif kind == "text/csv":
@@ -393,7 +408,7 @@ def crawl(
             continue
         crawl_.routes[name] += 1
         crawl_.kinds[response.get("Content-Type", "").split(";")[0]] += 1
-        crawl_.findings += judge(url, response)
+        crawl_.findings += judge(url, response, crawl_.carried)
         html = response.get("Content-Type", "").startswith("text/html")
         if follow and html and not response.streaming:
             links = _Links()
@@ -498,6 +513,10 @@ def test_no_payload_survives_on_any_page_export_or_feed(hostile_org: Counter[str
     missing = sorted(set(pages) - set(result.routes) - set(NOT_CRAWLED))
     assert missing == [], " ".join(missing)
     assert sum(result.routes.values()) > 100
+    # Payloads reached every kind of output (so the judges above had something to judge).
+    for kind in ("text/html", "text/csv", "text/calendar", "application/rss+xml"):
+        assert result.carried[kind] > 0, (kind, result.carried)
+    print(f"hostile crawl: {sum(result.routes.values())} answers, {len(result.routes)} routes")
 
     # The digest email's HTML part, for everyone who gets one (the web page was crawled above).
     from pollinate.digests.services import digest_message, digest_preview
