@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 
 from pollinate.audit.access import access_audit_log
 from pollinate.audit.forms import AuditFilterForm
-from pollinate.audit.models import AuditAction, AuditRecord
+from pollinate.audit.models import AuditAction
 from pollinate.audit.selectors import AuditFilters, audit_record_list
 from pollinate.audit.services import audit_record
 from pollinate.people.access import MemberRequest, member_required
@@ -56,26 +56,32 @@ class _Echo:
         return value
 
 
-def _csv_rows(records: Iterable[AuditRecord]) -> Iterator[str]:
+CSV_FIELDS = (
+    "created_at",
+    "action",
+    "actor_label",
+    "site__code",
+    "target_type",
+    "target_id",
+    "target_label",
+    "ip_address",
+    "user_agent",
+    "details",
+)
+
+
+def _csv_rows(rows: Iterable[tuple[Any, ...]]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     header = [_("Time (UTC)"), _("Action"), _("Actor"), _("Site"), _("Target type")]
     header += [_("Target id"), _("Target"), _("IP address"), _("User agent"), _("Details")]
     yield writer.writerow(header)
-    for record in records:
+    for created_at, *cells, details in rows:
         yield writer.writerow(
-            csv_cell(cell)
-            for cell in (
-                record.created_at.astimezone(UTC).isoformat(),
-                record.action,
-                record.actor_label,
-                record.site.code if record.site else "",
-                record.target_type,
-                record.target_id,
-                record.target_label,
-                record.ip_address,
-                record.user_agent,
-                json.dumps(record.details, ensure_ascii=False, sort_keys=True),
-            )
+            [
+                created_at.astimezone(UTC).isoformat(),
+                *(csv_cell(cell) for cell in cells),
+                csv_cell(json.dumps(details, ensure_ascii=False, sort_keys=True)),
+            ]
         )
 
 
@@ -92,8 +98,9 @@ def audit_export(request: MemberRequest) -> HttpResponse:
         actor_person=request.person,
         details={"filters": request.GET.dict()},
     )
-    records = audit_record_list(filters=filters).iterator(chunk_size=2000)
-    response = StreamingHttpResponse(_csv_rows(records), content_type="text/csv; charset=utf-8")
+    # Plain tuples, not model instances: a year of records streams at a fraction of the CPU.
+    rows = audit_record_list(filters=filters).values_list(*CSV_FIELDS).iterator(chunk_size=2000)
+    response = StreamingHttpResponse(_csv_rows(rows), content_type="text/csv; charset=utf-8")
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="pollinate-audit-{stamp}.csv"'
     return response  # type: ignore[return-value]  # member_required is typed for HttpResponse
