@@ -7,7 +7,12 @@ from ninja import Router
 
 from pollinate.digests.models import DigestKind
 from pollinate.digests.schemas import DigestOut, PreferenceIn, PreferenceOut
-from pollinate.digests.services import digest_preview, preference_get, preference_update
+from pollinate.digests.services import (
+    digest_next_at,
+    digest_preview,
+    preference_get,
+    preference_update,
+)
 from pollinate.people.access import api_member
 from pollinate.people.schemas import ErrorOut
 
@@ -35,10 +40,13 @@ def preferences_put(request: HttpRequest, payload: PreferenceIn) -> PreferenceOu
 @router.get("/current", response={200: DigestOut, 403: ErrorOut})
 def digest_current(request: HttpRequest) -> DigestOut:
     """The digest being gathered for me in the current period."""
-    digest = digest_preview(person=api_member(request))
+    person = api_member(request)
+    digest = digest_preview(person=person)
     return DigestOut(
         frequency=digest.frequency,
         start=digest.start,
         end=digest.end,
+        next_at=digest_next_at(person=person),
+        time_zone=person.time_zone or "UTC",
         sections=[asdict(section) for section in digest.sections],  # type: ignore[misc]
     )

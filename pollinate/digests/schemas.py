@@ -33,4 +33,7 @@ class DigestOut(Schema):
     frequency: str
     start: datetime
     end: datetime
+    # When my next digest goes out (my local send hour), in my time zone; null for "never".
+    next_at: datetime | None
+    time_zone: str
     sections: list[SectionOut]

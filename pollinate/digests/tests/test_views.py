@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import signing
@@ -152,6 +154,9 @@ def test_the_api_shows_my_current_digest(bob: Person, as_client: Any) -> None:
     data = as_client(bob).get("/api/digests/current").json()
     assert data["sections"][0]["kind"] == "episodes"
     assert "Torque basics" in data["sections"][0]["entries"][0]["title"]
+    assert data["time_zone"] == bob.time_zone
+    next_at = datetime.fromisoformat(data["next_at"]).astimezone(ZoneInfo(bob.time_zone))
+    assert (next_at.weekday(), next_at.hour, next_at.minute) == (0, 7, 0)  # Monday 07:00 local
 
 
 def test_a_link_for_a_deleted_member_is_refused_politely(bob: Person) -> None:
