@@ -74,7 +74,10 @@ def test_pages_answer_503_with_a_human_message_when_the_database_fails(
         patch.setattr(CursorWrapper, "execute", broken)
         response = client.get("/people/")
     assert response.status_code == 503
-    assert "Nothing you saved before is lost" in response.content.decode()
+    page = response.content.decode()
+    assert "Nothing you saved before is lost" in page
+    # The content security policy allows no inline styles, so the page uses the stylesheet.
+    assert " style=" not in page and "pollinate" in page and ".css" in page
 
 
 def test_unknown_pages_and_api_paths_are_404s_without_a_stack_trace(client: Client, db) -> None:
