@@ -19,6 +19,7 @@ import json
 import logging
 import types
 from collections.abc import Generator
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -27,6 +28,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pollinate.chats import services
@@ -79,8 +81,11 @@ class RoomRelay:
         self.lock = asyncio.Lock()
         self.presence_pending = False
         self.watcher: asyncio.Task[None] | None = None
-        # Highest message number this relay has handed out (or found stored when it started).
+        # Highest message number this relay has handed out (or found stored when it started),
+        # the lock state and the last hide it knows of: what the watcher compares against.
         self.seen_seq = 0
+        self.locked = False
+        self.hidden_since = timezone.now()
 
     async def join(self, consumer: ChatConsumer) -> None:
         async with self.lock:
@@ -91,7 +96,10 @@ class RoomRelay:
                 await layer.group_add(self.group, self.channel)
                 self.task = asyncio.get_running_loop().create_task(self._pump(layer))
                 # Read after subscribing: anything stored later arrives by the layer or the watcher.
-                self.seen_seq = await database_sync_to_async(_last_seq)(self.chat_id)
+                self.hidden_since = timezone.now()
+                self.seen_seq, self.locked, _hides = await database_sync_to_async(_room_changes)(
+                    self.chat_id, self.hidden_since
+                )
                 self.watcher = asyncio.get_running_loop().create_task(self._watch())
         self.presence_changed(consumer)
 
@@ -122,19 +130,24 @@ class RoomRelay:
             consumer.deliver(item)
 
     async def _watch(self) -> None:
-        """Every few seconds, one cheap look at the room's last number in the database.
+        """Every few seconds, one cheap look at the room in the database.
 
-        Messages stored by another process (a page or API call served by gunicorn while the
-        channel layer is in-process, or a broadcast that failed) reach live sockets this way
-        within WATCH_INTERVAL; sockets drop anything they already have, by number.
+        Messages, hides and the lock changed by another process (a page or API call served by
+        gunicorn while the channel layer is in-process, or a broadcast that failed) reach live
+        sockets this way within WATCH_INTERVAL; sockets drop messages they already have, by
+        number, and a repeated hide or lock event changes nothing on the page.
         """
         while True:
             await asyncio.sleep(WATCH_INTERVAL)
             try:
-                last = await database_sync_to_async(_last_seq)(self.chat_id)
-                if last <= self.seen_seq:
-                    continue
-                missed = await database_sync_to_async(_messages_after)(self.chat_id, self.seen_seq)
+                last, locked, hides = await database_sync_to_async(_room_changes)(
+                    self.chat_id, self.hidden_since
+                )
+                missed = []
+                if last > self.seen_seq:
+                    missed = await database_sync_to_async(_messages_after)(
+                        self.chat_id, self.seen_seq
+                    )
             except Exception:
                 logger.exception("watching chat %s failed", self.chat_id)
                 continue
@@ -143,6 +156,14 @@ class RoomRelay:
                 self.fan_out(
                     {"type": "room.event", "text": text, "seq": event["seq"], "kind": "message"}
                 )
+            for seq, hidden_at in hides:
+                self.hidden_since = max(self.hidden_since, hidden_at)
+                text = json.dumps({"type": "hidden", "seq": seq})
+                self.fan_out({"type": "room.event", "text": text, "seq": 0, "kind": "hidden"})
+            if locked != self.locked:
+                self.locked = locked
+                text = json.dumps({"type": "locked", "locked": locked})
+                self.fan_out({"type": "room.event", "text": text, "seq": 0, "kind": "locked"})
 
     def presence_changed(self, consumer: ChatConsumer) -> None:
         # Joins and leaves are coalesced: one presence event per room per second at most, not
@@ -167,8 +188,16 @@ _relays: dict[int, RoomRelay] = {}
 WATCH_INTERVAL = 2.0
 
 
-def _last_seq(chat_id: int) -> int:
-    return int(Chat.objects.filter(pk=chat_id).values_list("last_seq", flat=True).first() or 0)
+def _room_changes(chat_id: int, hidden_since: datetime) -> tuple[int, bool, list[tuple[int, Any]]]:
+    """The room's last number and lock, and the messages hidden after ``hidden_since``."""
+    row = Chat.objects.filter(pk=chat_id).values_list("last_seq", "is_locked").first()
+    last, locked = row or (0, False)
+    hides = list(
+        ChatMessage.objects.filter(chat_id=chat_id, hidden_at__gt=hidden_since).values_list(
+            "seq", "hidden_at"
+        )
+    )
+    return int(last), bool(locked), hides
 
 
 def _messages_after(chat_id: int, after: int) -> list[dict[str, Any]]:

@@ -230,3 +230,29 @@ def test_a_message_stored_by_another_process_reaches_live_sockets(
 
     event = run(scenario())
     assert event["seq"] == 1 and event["body"] == "sent from a form"  # type: ignore[index]
+
+
+def test_a_hide_and_a_lock_made_by_another_process_reach_live_sockets(
+    realtime: RealtimeServer, live_chat: Chat, charlie: Person, bob: Person
+) -> None:
+    """A moderator hiding from the transcript page (gunicorn) while the room is live."""
+    from django.utils import timezone
+
+    message = ChatMessage.objects.create(chat=live_chat, seq=1, author=bob, body="off topic")
+    Chat.objects.filter(pk=live_chat.pk).update(last_seq=1)
+
+    def hide_and_lock_without_broadcast() -> None:
+        ChatMessage.objects.filter(pk=message.pk).update(hidden_at=timezone.now())
+        Chat.objects.filter(pk=live_chat.pk).update(is_locked=True)
+
+    async def scenario() -> tuple[dict, dict]:
+        guest = await open_socket(realtime, live_chat, charlie)
+        await guest.until("message")  # the catch-up: the room is being watched
+        await asyncio.to_thread(hide_and_lock_without_broadcast)
+        hidden = await guest.until("hidden", timeout=8)
+        locked = await guest.until("locked", timeout=8)
+        return hidden, locked
+
+    hidden, locked = run(scenario())  # type: ignore[misc]
+    assert hidden["seq"] == 1
+    assert locked["locked"] is True
