@@ -4,8 +4,9 @@
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
+from pollinate.core.pagination import LimitOffsetPagination
 from pollinate.people import services
 from pollinate.people.access import access_person, access_site, api_member
 from pollinate.people.models import Person, Site, Skill, Topic
