@@ -5,8 +5,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
+from pollinate.core.pagination import LimitOffsetPagination
 from pollinate.curation import selectors, services
 from pollinate.curation.access import access_collection, access_collection_edition, is_editor
 from pollinate.curation.models import Collection, Episode
