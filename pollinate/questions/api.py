@@ -4,8 +4,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Router
 from ninja.errors import HttpError
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
+from pollinate.core.pagination import LimitOffsetPagination
 from pollinate.core.ratelimit import RateLimited
 from pollinate.people.access import api_member
 from pollinate.people.models import Topic
