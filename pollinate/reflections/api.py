@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from ninja import Router
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
+from pollinate.core.pagination import LimitOffsetPagination
 from pollinate.people.access import api_member
 from pollinate.people.schemas import ErrorOut
 from pollinate.reflections import services
