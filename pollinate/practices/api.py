@@ -10,8 +10,9 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
+from pollinate.core.pagination import LimitOffsetPagination
 from pollinate.core.ratelimit import RateLimited
 from pollinate.people.access import access_site, access_topic, api_member
 from pollinate.people.models import Topic
