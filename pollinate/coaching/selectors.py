@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable
@@ -53,7 +54,12 @@ def slots_to_mask(slots: Iterable[str], time_zone: str, *, at: dt.datetime | Non
     """UTC hour-of-week mask of local time slots, using the zone's offset at ``at`` (now)."""
     moment = at or timezone.now()
     offset = moment.astimezone(zoneinfo.ZoneInfo(time_zone)).utcoffset() or dt.timedelta()
-    offset_hours = round(offset.total_seconds() / 3600)
+    return _slots_mask(tuple(slots), round(offset.total_seconds() / 3600))
+
+
+@functools.lru_cache(maxsize=4096)
+def _slots_mask(slots: tuple[str, ...], offset_hours: int) -> int:
+    """The mask for slots at a UTC offset: a handful of combinations shared by every coach."""
     hours: list[int] = []
     for slot in slots:
         if slot in _SLOT_WINDOWS:
@@ -152,35 +158,54 @@ def coach_loads(person_ids: Iterable[int] | None = None) -> dict[int, int]:
     return {row["coach_id"]: row["n"] for row in rows}
 
 
-def candidates_for(
-    topic_ids: Iterable[int] | None = None,
-) -> tuple[list[Candidate], dict[int, CoachOffer]]:
-    """Engine candidates for the active offers (optionally only those covering ``topic_ids``)."""
-    offers = CoachOffer.objects.filter(status=OfferStatus.ACTIVE).select_related("person__user")
+def candidates_for(topic_ids: Iterable[int] | None = None) -> list[Candidate]:
+    """Engine candidates for the active offers (optionally only those covering ``topic_ids``).
+
+    Read as plain rows in two queries: building model instances for every offer and its topics
+    cost more than scoring them (a coaching request's page at 20k members spent most of its
+    time here).
+    """
+    offers = CoachOffer.objects.filter(status=OfferStatus.ACTIVE, person__user__is_active=True)
     if topic_ids is not None:
-        offers = offers.filter(topics__topic_id__in=list(topic_ids)).distinct()
-    offers = offers.prefetch_related("topics")
-    by_person = {offer.person_id: offer for offer in offers if offer.person.user.is_active}
-    loads = coach_loads(by_person) if topic_ids is not None else coach_loads()
-    candidates = []
-    for person_id, offer in by_person.items():
-        topics = list(offer.topics.all())
-        candidates.append(
-            Candidate(
-                coach_id=person_id,
-                site_id=offer.person.site_id,
-                topics={t.topic_id: t.level for t in topics},
-                languages=frozenset(offer.languages),
-                modes=frozenset(Mode(m) for m in offer.modes),
-                capacity=offer.capacity,
-                load=loads.get(person_id, 0),
-                hours=slots_to_mask(offer.time_slots, offer.person.time_zone),
-                certified_topic_ids=frozenset(
-                    t.topic_id for t in topics if t.coach_level != CoachLevel.APPRENTICE
-                ),
-            )
+        covering = CoachTopic.objects.filter(topic_id__in=list(topic_ids)).values("offer_id")
+        offers = offers.filter(pk__in=covering)
+    rows = list(
+        offers.values_list(
+            "pk",
+            "person_id",
+            "person__site_id",
+            "person__time_zone",
+            "languages",
+            "modes",
+            "capacity",
+            "time_slots",
         )
-    return candidates, by_person
+    )
+    topics: dict[int, dict[int, int]] = defaultdict(dict)
+    certified: dict[int, set[int]] = defaultdict(set)
+    for offer_id, topic_id, level, coach_level in CoachTopic.objects.filter(
+        offer_id__in=offers.values("pk")
+    ).values_list("offer_id", "topic_id", "level", "coach_level"):
+        topics[offer_id][topic_id] = level
+        if coach_level != CoachLevel.APPRENTICE:
+            certified[offer_id].add(topic_id)
+    person_ids = [row[1] for row in rows]
+    loads = coach_loads(person_ids) if topic_ids is not None else coach_loads()
+    now = timezone.now()
+    return [
+        Candidate(
+            coach_id=person_id,
+            site_id=site_id,
+            topics=topics[offer_id],
+            languages=frozenset(languages),
+            modes=frozenset(Mode(m) for m in modes),
+            capacity=capacity,
+            load=loads.get(person_id, 0),
+            hours=slots_to_mask(time_slots, time_zone, at=now),
+            certified_topic_ids=frozenset(certified[offer_id]),
+        )
+        for offer_id, person_id, site_id, time_zone, languages, modes, capacity, time_slots in rows
+    ]
 
 
 def request_suggestions(request: CoachingRequest, *, k: int = 5) -> list[Suggestion]:
@@ -188,7 +213,7 @@ def request_suggestions(request: CoachingRequest, *, k: int = 5) -> list[Suggest
     from pollinate.coaching import conf
 
     need = need_for(request)
-    candidates, _offers = candidates_for({need.topic_id, *need.related_topic_ids})
+    candidates = candidates_for({need.topic_id, *need.related_topic_ids})
     return score_candidates(need, candidates, weights=conf.weights(), limit=k)
 
 

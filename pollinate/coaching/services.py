@@ -334,7 +334,7 @@ def matches_assign_batch(*, actor: Person | None, requests: Sequence[CoachingReq
     if not open_requests:
         return 0
     needs = needs_for(open_requests)
-    candidates, _offers = candidates_for()
+    candidates = candidates_for()
     result = assign(needs, candidates, weights=conf.weights(), serve_most_first=True)
     by_id = {r.pk: r for r in open_requests}
     by_need = {n.request_id: n for n in needs}
