@@ -16,12 +16,14 @@ filters by access and blends with its own quality signals.
 from __future__ import annotations
 
 import re
+import time
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Count
 
 from pollinate.core.models import SearchDocument
 
@@ -117,12 +119,46 @@ POSTGRES_QUERY = (
     " ORDER BY d.id DESC LIMIT %s"
 )
 # SQLite: FTS5 walks matches newest row first and stops at the cap; bm25 is lower-is-better.
-SQLITE_QUERY = (
+# Two shapes, chosen by how much of the index the kind holds. bm25 counts every row of each phrase
+# it ranks, so a ``kind : "practice"`` phrase costs a walk over every practice: for a kind that
+# fills most of the index, the kind is checked on the matched rows instead (the column filter),
+# which measured 17 ms → 4.5 ms for two words over 228k practices. For a small kind among many
+# (questions beside 200k practices) the column filter would read thousands of other kinds' rows
+# before the cap is reached, and the phrase is the cheaper one (29 ms → 3 ms the other way).
+SQLITE_QUERY_KIND_PHRASE = (
     "SELECT d.object_id, m.score FROM ("
     "  SELECT rowid AS doc_id, bm25(core_search_fts, 0.0, 4.0, 1.0) AS score"
     "  FROM core_search_fts WHERE core_search_fts MATCH %s ORDER BY rowid DESC LIMIT %s"
     ") m JOIN core_searchdocument d ON d.id = m.doc_id WHERE d.kind = %s"
 )
+SQLITE_QUERY_KIND_FILTER = (
+    "SELECT d.object_id, m.score FROM ("
+    "  SELECT rowid AS doc_id, bm25(core_search_fts, 0.0, 4.0, 1.0) AS score"
+    "  FROM core_search_fts WHERE core_search_fts MATCH %s AND kind = %s"
+    "  ORDER BY rowid DESC LIMIT %s"
+    ") m JOIN core_searchdocument d ON d.id = m.doc_id"
+)
+KIND_FILTER_MIN_SHARE = 0.25  # a kind holding at least this share of documents uses the filter
+KIND_SHARES_MAX_AGE = 600.0  # seconds a process trusts its counts of documents per kind
+_kind_shares: tuple[float, dict[str, float]] = (-KIND_SHARES_MAX_AGE, {})
+
+
+def kind_share(kind: str) -> float:
+    """The share of indexed documents that are of ``kind``, counted at most every ten minutes."""
+    global _kind_shares
+    counted_at, shares = _kind_shares
+    if time.monotonic() - counted_at >= KIND_SHARES_MAX_AGE:
+        counts = dict(SearchDocument.objects.values_list("kind").annotate(n=Count("id")).order_by())
+        total = sum(counts.values()) or 1
+        shares = {name: n / total for name, n in counts.items()}
+        _kind_shares = (time.monotonic(), shares)
+    return shares.get(kind, 0.0)
+
+
+def kind_shares_forget() -> None:
+    """Counts again on the next search (tests, and after ``search_rebuild``)."""
+    global _kind_shares
+    _kind_shares = (-KIND_SHARES_MAX_AGE, {})
 
 
 def search_index(kind: str, object_id: int, *, title: str, body: str = "") -> None:
@@ -209,7 +245,11 @@ def search_ids(kind: str, query: str, *, limit: int | None = None) -> list[tuple
             cursor.execute(POSTGRES_QUERY, [_tsquery(terms), kind, cap])
             rows = [(int(object_id), float(score)) for object_id, score in cursor.fetchall()]
         else:
-            cursor.execute(SQLITE_QUERY, [f'kind : "{kind}" AND ' + _fts5_query(terms), cap, kind])
+            if kind_share(kind) >= KIND_FILTER_MIN_SHARE:
+                cursor.execute(SQLITE_QUERY_KIND_FILTER, [_fts5_query(terms), kind, cap])
+            else:
+                phrase = f'kind : "{kind}" AND ' + _fts5_query(terms)
+                cursor.execute(SQLITE_QUERY_KIND_PHRASE, [phrase, cap, kind])
             rows = [(int(object_id), -float(score)) for object_id, score in cursor.fetchall()]
     rows.sort(key=lambda row: row[1], reverse=True)
     return rows
@@ -230,4 +270,5 @@ def search_rebuild(kinds: Iterable[str] | None = None) -> dict[str, int]:
                 batch = []
         search_index_many(kind, batch)
         counts[kind] += len(batch)
+    kind_shares_forget()
     return counts

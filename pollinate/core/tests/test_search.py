@@ -95,6 +95,40 @@ def test_a_term_in_every_document_ranks_only_the_capped_newest_candidates(
 
 
 @pytest.mark.django_db
+def test_both_query_shapes_find_the_same_capped_documents_for_big_and_small_kinds(
+    settings: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.SEARCH_CANDIDATE_CAP = 20  # type: ignore[attr-defined]
+    search_index_many("big", [(i, f"Torque check {i}", "check the torque") for i in range(1, 151)])
+    search_index_many("small", [(i, f"Torque check {i}", "torque") for i in range(1, 31)])
+    search_index_many("big", [(i, f"Torque check {i}", "again") for i in range(151, 181)])
+    found: dict[float, dict[tuple[str, str], list[tuple[int, float]]]] = {}
+    for threshold in (0.0, 1.01):  # always the column filter, never the column filter
+        monkeypatch.setattr(search, "KIND_FILTER_MIN_SHARE", threshold)
+        search.kind_shares_forget()
+        found[threshold] = {
+            (kind, query): search_ids(kind, query)
+            for kind in ("big", "small")
+            for query in ("torque", "check torque")
+        }
+    assert found[0.0] == found[1.01]
+    # The cap keeps each kind's newest matches, whatever the other kind holds.
+    assert sorted(i for i, _s in found[0.0][("small", "torque")]) == list(range(11, 31))
+    assert sorted(i for i, _s in found[0.0][("big", "torque")]) == list(range(161, 181))
+    assert sorted(i for i, _s in found[0.0][("big", "check torque")]) == list(range(161, 181))
+
+
+@pytest.mark.django_db
+def test_the_share_of_each_kind_is_counted_from_the_index() -> None:
+    search_index_many("big", [(i, f"Doc {i}", "") for i in range(1, 31)])
+    search_index_many("small", [(i, f"Doc {i}", "") for i in range(1, 11)])
+    search.kind_shares_forget()
+    assert search.kind_share("big") == pytest.approx(0.75)
+    assert search.kind_share("small") == pytest.approx(0.25)
+    assert search.kind_share("absent") == 0.0
+
+
+@pytest.mark.django_db
 def test_hostile_query_syntax_is_treated_as_words() -> None:
     search_index("note", 1, title="Filter change", body="")
     for query in ['"', "NEAR(a b)", "title:filter", "* OR -", "')--", "a" * 500, ""]:
