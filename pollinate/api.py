@@ -34,7 +34,9 @@ api = NinjaAPI(
     title="Pollinate API",
     version="1",
     description="Practices, people, questions, coaching and more, for members of one organisation.",
-    auth=[django_auth, BearerToken()],
+    # Token first: the session check enforces CSRF and answers 403 before later methods are tried,
+    # which refused every write from a token client.
+    auth=[BearerToken(), django_auth],
     urls_namespace="api",
 )
 
