@@ -523,9 +523,11 @@ def answer_quote(*, message: ChatMessage) -> str:
         "where": where,
         "credit": credit,
     }
-    room = 4000 - len(head) - len(source) - 10
+    room = 4000 - len(head) - len(source) - 20
     body = message.body if len(message.body) <= room else message.body[: room - 1] + "…"
-    return f"{head}\n“{body}”\n{source}"
+    # Markdown, as all commentary: the answer as a block quote, the address as an autolink.
+    quoted = "\n".join(f"> {line}" for line in body.splitlines() or [""])
+    return f"{head}\n\n{quoted}\n\n<{source}>"
 
 
 def answer_collect(

@@ -10,7 +10,9 @@ from django.apps import apps
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.functional import cached_property
 
+from pollinate.core.markdown import render_markdown
 from pollinate.curation.access import is_editor
 from pollinate.curation.models import (
     ITEM_TARGETS,
@@ -59,6 +61,11 @@ class ItemView:
     title: str
     url: str
     available: bool
+
+    @cached_property
+    def commentary_html(self) -> str:
+        """The editor's commentary is Markdown, sanitised like every other user text."""
+        return render_markdown(self.item.commentary)
 
 
 def _public(kind: str, qs: QuerySet[Any]) -> QuerySet[Any]:

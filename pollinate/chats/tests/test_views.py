@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -421,6 +422,11 @@ def test_an_editor_host_adds_an_answer_to_a_collection_and_the_link_back_is_kept
     transcript = as_client(editor).get(reverse("chats:transcript", args=[chat.pk]))
     assert f'href="{episode.get_absolute_url()}"' in transcript.text
     assert "Added to a collection" in transcript.text
+    # On the collection page the quote is a quote and the address a link back to the answer.
+    page = as_client(editor).get(episode.get_absolute_url()).text
+    answer_url = reverse("chats:transcript", args=[chat.pk]) + f"#a{message.seq}"
+    assert "<blockquote>" in page and "Pre-stage tools" in page
+    assert re.search(r'<a href="[^"]*' + re.escape(answer_url) + '"', page)
     # Promoting again does not add a second item.
     as_client(editor).post(
         reverse("chats:collect", args=[chat.pk, message.seq]), {"episode": episode.pk}
