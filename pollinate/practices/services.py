@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -571,7 +572,11 @@ def comment_delete(*, actor: Person, comment: Comment) -> None:
         practice = comment.practice
         removed = 1 + comment.replies.count()
         comment.delete()
-        Practice.objects.filter(pk=practice.pk).update(comment_count=F("comment_count") - removed)
+        # Never below zero: a count already off (rows written around the services) must not turn
+        # a deletion into a database error.
+        Practice.objects.filter(pk=practice.pk).update(
+            comment_count=Greatest(F("comment_count") - removed, 0)
+        )
         _record(actor=actor, verb="practice.comment_removed", practice=practice)
 
 

@@ -166,6 +166,22 @@ def test_a_reply_to_a_reply_attaches_to_the_top_level_comment(
     assert practice.comment_count == 3
 
 
+def test_deleting_a_comment_with_replies_lowers_the_count_and_never_below_zero(
+    practice: Practice, charlie: Person, bob: Person
+) -> None:
+    top = services.comment_create(actor=charlie, practice=practice, body="How long?")
+    services.comment_create(actor=bob, practice=practice, body="Two minutes", parent=top)
+    other = services.comment_create(actor=bob, practice=practice, body="Nice")
+    services.comment_delete(actor=charlie, comment=top)
+    practice.refresh_from_db()
+    assert practice.comment_count == 1
+    # A count already wrong (rows written around the services) stays at zero, no error.
+    Practice.objects.filter(pk=practice.pk).update(comment_count=0)
+    services.comment_delete(actor=bob, comment=other)
+    practice.refresh_from_db()
+    assert practice.comment_count == 0
+
+
 def test_reactions_are_idempotent_and_counted_once(practice: Practice, charlie: Person) -> None:
     for _ in range(2):
         services.reaction_set(actor=charlie, practice=practice, kind="helpful", on=True)
