@@ -228,7 +228,12 @@ AXES_VERBOSE = False
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 # Failures per account per hour across every address (ASVS 2.2.1 allows at most 100).
 ACCOUNT_SIGNIN_FAILURES_PER_HOUR = env_int("ACCOUNT_SIGNIN_FAILURES_PER_HOUR", 100, minimum=1)
-AXES_IPWARE_PROXY_COUNT = 1 if env_bool("BEHIND_PROXY", False) else 0
+# The client's address for lockouts, rate limits and the audit log (pollinate/core/ratelimit.py):
+# behind BEHIND_PROXY's proxy, the address that proxy appended to X-Forwarded-For.
+TRUSTED_PROXY_COUNT = env_int(
+    "TRUSTED_PROXY_COUNT", 1 if env_bool("BEHIND_PROXY", False) else 0, minimum=0
+)
+AXES_CLIENT_IP_CALLABLE = "pollinate.core.ratelimit.client_address"
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French"))]

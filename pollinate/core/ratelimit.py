@@ -6,11 +6,13 @@ process sees the same count. Views answer 429 with a message a person can act on
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.template.loader import render_to_string
@@ -104,7 +106,27 @@ def rate_limit(
     return decorator
 
 
+def client_address(request: HttpRequest) -> str | None:
+    """The address of whoever sent the request: one answer for lockouts, limits and the audit log.
+
+    With ``TRUSTED_PROXY_COUNT`` = n proxies in front (``BEHIND_PROXY`` sets one), it is the n-th
+    address from the right of X-Forwarded-For: the one our own outermost proxy appended. Entries
+    further left were written by the client and could be forged to dodge a limit or to lock out
+    someone else. Without a proxy the header is ignored and the socket's address is the answer.
+    """
+    count = settings.TRUSTED_PROXY_COUNT
+    if count:
+        hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        hops = [hop for hop in hops if hop]
+        if len(hops) >= count:
+            try:
+                return str(ipaddress.ip_address(hops[-count]))
+            except ValueError:
+                pass
+    return request.META.get("REMOTE_ADDR") or None
+
+
 def _default_key(request: HttpRequest) -> str:
     if request.user.is_authenticated:
         return f"u{request.user.pk}"
-    return "ip" + str(request.META.get("REMOTE_ADDR", "unknown"))
+    return "ip" + str(client_address(request) or "unknown")
