@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import pytest
 from django.apps import apps
@@ -492,13 +492,16 @@ def test_no_payload_survives_on_any_page_export_or_feed(hostile_org: Counter[str
         ):  # nobody renders these in bulk
             assert hostile_org[label] > 0, f"no {label} row carries a payload"
     result = Crawl()
-    seeds = ["/", *(f"/{p}/" for p in ("practices", "questions", "coaching", "reflections"))]
+    # Searching for a payload both reflects the query and lists matching snippets.
+    query = quote('"><script>alert(1)</script>')
+    lists = ("practices", "questions", "reflections", "people", "curation")
+    seeds = ["/", "/coaching/", *(f"/{name}/?q={query}" for name in lists)]
     clients = []
     for person in _people_to_crawl_as():
         client = Client()
         client.force_login(person.user, backend="django.contrib.auth.backends.ModelBackend")
         clients.append(client)
-        crawl(client, [*seeds, "/search/?q=script", "/people/"], result)
+        crawl(client, seeds, result)
 
     # Every page route the authorization matrix lets someone GET is rendered with payloads in it:
     # the ones no link led to are built from the organisation's rows, as the matrix builds them.
