@@ -217,8 +217,11 @@ def on_user_login_failed(
     email = str(credentials.get("username") or credentials.get("email") or "")[:254]
     user = User.objects.filter(email__iexact=email).first() if email else None
     person = _person_of(user)
-    locked_out = bool(getattr(request, "axes_locked_out", False))
+    throttled = bool(getattr(request, "pollinate_account_throttled", False))
+    locked_out = throttled or bool(getattr(request, "axes_locked_out", False))
     details: dict[str, Any] = {"account_exists": user is not None}
+    if throttled:
+        details["account_hourly_cap"] = True
     failures = getattr(request, "axes_failures_since_start", None)
     if failures is not None:
         details["failures"] = failures

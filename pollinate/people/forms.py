@@ -7,6 +7,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.signals import user_login_failed
 from django.utils.translation import gettext_lazy as _
 
 from pollinate.core.ratelimit import ratelimit_hit, ratelimit_used
@@ -32,6 +33,13 @@ class SignInForm(AuthenticationForm):
         email = str(self.cleaned_data.get("username") or "")
         limit = settings.ACCOUNT_SIGNIN_FAILURES_PER_HOUR
         if email and ratelimit_used("signin-account", email, window=3600) >= limit:
+            # A refusal is a failed sign-in like any other for lockouts and the audit log,
+            # though the password was never checked.
+            if self.request is not None:
+                self.request.pollinate_account_throttled = True  # type: ignore[attr-defined]
+            user_login_failed.send(
+                sender=__name__, credentials={"username": email}, request=self.request
+            )
             raise forms.ValidationError(
                 _(
                     "This account has had too many failed sign-ins in the last hour. Try again "

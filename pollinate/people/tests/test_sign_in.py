@@ -164,6 +164,11 @@ def test_failures_from_many_addresses_are_capped_per_account_per_hour(bob, setti
     )
     assert refused.status_code == 200
     assert "too many failed sign-ins in the last hour" in refused.content.decode()
+    # The refusal is in the audit log, with the address it came from.
+    from pollinate.audit.models import AuditAction, AuditRecord
+
+    record = AuditRecord.objects.filter(action=AuditAction.SIGNIN_LOCKED_OUT).get()
+    assert record.ip_address == "198.51.100.7" and record.details["account_hourly_cap"] is True
     # Another account is not affected.
     from pollinate.people.tests.factories import PersonFactory, UserFactory
 
