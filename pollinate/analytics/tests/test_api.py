@@ -45,6 +45,8 @@ def test_the_api_withholds_a_group_below_the_threshold_and_says_why(
         "figures": [],
         "tables": [],
         "curve": [],
+        "named_recognition": False,
+        "notice": "",
     }
 
 
