@@ -122,6 +122,17 @@ def me(request: MemberRequest) -> HttpResponse:
     return render(request, "analytics/me.html", context)
 
 
+# A text cell starting with one of these is a formula to a spreadsheet (OWASP "CSV injection"):
+# site and topic names are written by people.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> object:
+    if value is None:
+        return ""
+    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_STARTS) else value
+
+
 def _csv(board: Dashboard, key: str, filename: str) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}-{key}.csv"'
@@ -134,7 +145,7 @@ def _csv(board: Dashboard, key: str, filename: str) -> HttpResponse:
         raise Http404
     writer.writerow(table.columns)
     for row in table.rows:
-        writer.writerow(["" if cell is None else cell for cell in row])
+        writer.writerow([_cell(cell) for cell in row])
     if table.withheld:
         writer.writerow(
             [
