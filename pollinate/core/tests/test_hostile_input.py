@@ -394,7 +394,8 @@ def crawl(
         name = _route_name(path)
         if url in seen_here or name is None or path.startswith(SKIP_PREFIXES):
             continue
-        if per[name] >= per_route:
+        # Every table of a dashboard has its own CSV: take them all, they carry names.
+        if per[name] >= (per_route * 10 if name.endswith("_csv") else per_route):
             continue
         seen_here.add(url)
         per[name] += 1
