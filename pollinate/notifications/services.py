@@ -7,6 +7,7 @@ import logging
 from django.apps import apps
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from pollinate.activity.models import Activity
 from pollinate.core.tasks import task_enqueue
@@ -19,7 +20,12 @@ logger = logging.getLogger(__name__)
 
 def _target_url(activity: Activity) -> str:
     url = activity.payload.get("url") if isinstance(activity.payload, dict) else None
-    if isinstance(url, str) and url.startswith("/"):
+    # Only a path on this site: "//host/..." or "/\\host" would leave it (an open redirect).
+    if (
+        isinstance(url, str)
+        and url.startswith("/")
+        and url_has_allowed_host_and_scheme(url, allowed_hosts=None)
+    ):
         return url
     try:
         model = apps.get_model(activity.object_type)

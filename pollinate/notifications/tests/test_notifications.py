@@ -119,6 +119,20 @@ def test_mentions_from_any_app_notify_but_private_activity_never_does(alice, bob
     ]
 
 
+@pytest.mark.parametrize("url", ["//evil.example/x", "/\\evil.example", "https://evil.example/"])
+def test_a_link_off_the_site_in_a_payload_is_replaced_by_the_objects_own_page(
+    alice, bob, charlie, url: str
+) -> None:
+    activity_record(
+        actor=alice,
+        verb="practice.commented",
+        target=bob,
+        payload={"mentions": [charlie.pk], "url": url},
+    )
+    notification = Notification.objects.get(recipient=charlie)
+    assert notification.url == bob.get_absolute_url()
+
+
 def test_the_inbox_uses_a_fixed_number_of_queries(
     as_client, alice, charlie, django_assert_max_num_queries
 ) -> None:
