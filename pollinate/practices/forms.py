@@ -5,50 +5,12 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString, mark_safe
+from django.core.validators import URLValidator
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from pollinate.people.models import LANGUAGE_CHOICES, Person, Site, Topic
 from pollinate.practices.models import AdoptionStatus, PracticeStatus, Tag
-
-
-class FastSelect(forms.Select):
-    """A select rendered in Python: Django's template-per-option costs ~1 ms per ten options,
-    which dominated list pages with every topic and site in their filters."""
-
-    def render(
-        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
-    ) -> SafeString:
-        final = self.build_attrs(self.attrs, attrs)
-        final["name"] = name
-        if self.allow_multiple_selected:
-            final["multiple"] = True
-        values = value if isinstance(value, list | tuple) else [value]
-        chosen = {str(v) for v in values if v not in (None, "")}
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (str(key), mark_safe(" selected") if str(key) in chosen else "", label)
-                for key, label in self.choices
-            ),
-        )
-        return format_html("<select{}>{}</select>", flatatt(final), options)
-
-
-class FastSelectMultiple(FastSelect):
-    allow_multiple_selected = True
-
-    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
-        getter = getattr(data, "getlist", None)
-        return getter(name) if getter else data.get(name)
-
-    def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
-        return False
-
 
 MARKDOWN_HELP = _(
     "You can use Markdown: **bold**, lists with -, links. Mention someone with @Name."
@@ -60,7 +22,7 @@ def _topics_field() -> forms.ModelMultipleChoiceField:
         label=_("Topics"),
         queryset=Topic.objects.filter(merged_into=None).order_by("name"),
         required=False,
-        widget=FastSelectMultiple(attrs={"size": 6}),
+        widget=forms.SelectMultiple(attrs={"size": 6}),
         help_text=_("Hold Ctrl (or Cmd) to choose several."),
     )
 
@@ -128,9 +90,16 @@ class PracticeForm(forms.Form):
     metric_before = forms.FloatField(label=_("Before"), required=False)
     metric_after = forms.FloatField(label=_("After"), required=False)
     video_url = forms.URLField(
-        label=_("Video link"), required=False, assume_scheme="https", max_length=200
+        label=_("Video link"),
+        required=False,
+        assume_scheme="https",
+        max_length=200,
+        # Shown as a link: web addresses only, as the API accepts (never ftp:, javascript: …).
+        validators=[URLValidator(schemes=["http", "https"])],
     )
-    language = forms.ChoiceField(label=_("Written in"), choices=LANGUAGE_CHOICES, widget=FastSelect)
+    language = forms.ChoiceField(
+        label=_("Written in"), choices=LANGUAGE_CHOICES, widget=forms.Select
+    )
     topics = _topics_field()
     tags = forms.CharField(
         label=_("Equipment or process tags"),
@@ -239,7 +208,7 @@ class ReviewForm(forms.Form):
         queryset=Person.objects.none(),
         required=False,
         empty_label=None,
-        widget=FastSelect,
+        widget=forms.Select,
         help_text=_("The author who keeps it up to date and is reminded when a review is due."),
     )
 
@@ -297,20 +266,20 @@ class SearchForm(forms.Form):
     """The practice filters; choices come from ``filter_choices()`` (no query per form)."""
 
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
-    topic = forms.ChoiceField(label=_("Topic"), required=False, widget=FastSelect)
-    site = forms.ChoiceField(label=_("Site"), required=False, widget=FastSelect)
-    country = forms.ChoiceField(label=_("Country"), required=False, widget=FastSelect)
+    topic = forms.ChoiceField(label=_("Topic"), required=False, widget=forms.Select)
+    site = forms.ChoiceField(label=_("Site"), required=False, widget=forms.Select)
+    country = forms.ChoiceField(label=_("Country"), required=False, widget=forms.Select)
     language = forms.ChoiceField(
         label=_("Language"),
         required=False,
         choices=[("", _("Any language")), *LANGUAGE_CHOICES],
-        widget=FastSelect,
+        widget=forms.Select,
     )
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
         choices=[("", _("Current")), *PracticeStatus.choices],
-        widget=FastSelect,
+        widget=forms.Select,
     )
     tag = forms.ModelChoiceField(
         queryset=Tag.objects.all(), required=False, to_field_name="slug", widget=forms.HiddenInput

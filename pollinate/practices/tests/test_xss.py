@@ -100,3 +100,14 @@ def test_payloads_in_every_practice_field_render_inert(
         body = response.content.decode()
         start = body.index('<main id="main"')
         _assert_clean(body[start : body.index("</main>")])
+
+
+@pytest.mark.parametrize(
+    "link", ["javascript:alert(1)", "ftp://files.example/video.mp4", "data:text/html,x"]
+)
+def test_the_form_refuses_a_video_link_that_is_not_a_web_address(link: str) -> None:
+    from pollinate.practices.forms import PracticeForm
+
+    form = PracticeForm(data={"title": "Shadow board", "video_url": link})
+    assert not form.is_valid()
+    assert "video_url" in form.errors
