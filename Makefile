@@ -25,6 +25,7 @@ run: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/bandit -c pyproject.toml -r pollinate --severity-level high -q
 
 typecheck: install
 	POLLINATE_DEV_SECRET=1 $(BIN)/mypy pollinate
@@ -39,6 +40,8 @@ test: lint typecheck pytest
 
 # Supply chain (docs/security.md): bandit fails on high-severity findings in app code (settings in
 # pyproject.toml), pip-audit on any known vulnerability in the installed pinned packages.
+# bandit also runs in `make lint` (so in `make test` and CI); pip-audit needs PyPI's vulnerability
+# data, which an offline mirror does not carry, so it runs here, on a connected machine.
 audit: install
 	$(BIN)/bandit -c pyproject.toml -r pollinate --severity-level high -q
 	$(BIN)/pip-audit --progress-spinner off --skip-editable
