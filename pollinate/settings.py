@@ -154,8 +154,14 @@ IS_POSTGRES = _db["ENGINE"].startswith("django.db.backends.postgresql")
 
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
+    # Redis down is a cache miss, not a server error (pollinate/core/cache.py); short timeouts so
+    # an unreachable Redis costs a request a second at most, not the worker's whole timeout.
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "pollinate.core.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
+        }
     }
 else:
     # The database cache is shared by every worker process, which throttling and rate limits need.
