@@ -27,7 +27,9 @@ from pollinate.questions.search import QUESTION
 if TYPE_CHECKING:
     from pollinate.practices.models import Practice
 
-COULD_ANSWER_WINDOW = 200  # newest matching open questions considered per topic scan
+# Newest matching open questions considered per topic scan: five pages of 20 per topic. 200 cost
+# 3–5 ms more CPU per page at 300k questions for pages nobody reaches (older ones are searchable).
+COULD_ANSWER_WINDOW = 100
 LIST_COUNT_CAP = 1_000  # list pages count at most this many rows (50 pages of 20)
 
 
