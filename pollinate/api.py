@@ -74,6 +74,13 @@ def _invalid_model(request: HttpRequest, exc: DjangoValidationError) -> HttpResp
     return _error(request, 422, "invalid", " ".join(exc.messages))
 
 
+@api.exception_handler(OverflowError)
+def _out_of_range(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # A number beyond the database's 64-bit integers (an id like 2**70) names nothing: it is bad
+    # input, answered as validation answers, not a server error.
+    return _error(request, 422, "invalid", _("A number in the request is out of range."))
+
+
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     code = {400: "bad_request", 409: "conflict", 429: "rate_limited"}.get(exc.status_code, "error")

@@ -8,9 +8,10 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
+from django.views.defaults import page_not_found
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +97,9 @@ class DatabaseUnavailableMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if is_database_unavailable(exception):
             return database_unavailable_response(request, exception)
+        if isinstance(exception, OverflowError):
+            # An id in the address beyond the database's 64-bit integers names nothing.
+            return page_not_found(request, Http404())
         return None
 
 

@@ -195,3 +195,17 @@ def test_password_reset_requests_are_rate_limited_per_address(client: Client, bo
     assert limited.status_code == 429
     assert "too often" in limited.content.decode()
     assert int(limited["Retry-After"]) > 0
+
+
+def test_an_id_beyond_64_bits_is_not_found_on_pages_and_invalid_in_the_api(as_client, bob) -> None:
+    client = as_client(bob)
+    huge = 2**70
+    page = client.get(f"/questions/{huge}/")
+    assert page.status_code == 404
+    answer = client.post(
+        "/api/questions/",
+        {"title": "How do you stop coolant foaming?", "topic_ids": [huge]},
+        content_type="application/json",
+    )
+    assert answer.status_code == 422
+    assert answer.json()["code"] == "invalid"
