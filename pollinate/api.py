@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer, django_auth
 
 from pollinate.people.models import Person
@@ -30,6 +31,29 @@ class BearerToken(HttpBearer):
         return person
 
 
+def _refuse_nul(value: Any) -> None:
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("NUL character")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_nul(key)
+            _refuse_nul(item)
+    elif isinstance(value, list):
+        for item in value:
+            _refuse_nul(item)
+
+
+class JsonParser(Parser):
+    """JSON bodies without NUL characters: PostgreSQL cannot store one in text and nobody types
+    one (Django's forms refuse them too), so a body holding one is a 400, not a server error."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        data = super().parse_body(request)
+        _refuse_nul(data)
+        return data
+
+
 api = NinjaAPI(
     title="Pollinate API",
     version="1",
@@ -38,6 +62,7 @@ api = NinjaAPI(
     # which refused every write from a token client.
     auth=[BearerToken(), django_auth],
     urls_namespace="api",
+    parser=JsonParser(),
 )
 
 
