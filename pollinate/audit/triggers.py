@@ -10,6 +10,7 @@ Changing this SQL needs a new migration that drops and recreates the triggers.
 
 from __future__ import annotations
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 TABLE = "audit_auditrecord"
@@ -93,7 +94,7 @@ def _run(connection: BaseDatabaseWrapper, statements: list[str]) -> None:
 
 
 def _unsupported(connection: BaseDatabaseWrapper) -> None:
-    raise NotImplementedError(
+    raise ImproperlyConfigured(
         f"The audit log's append-only triggers exist for SQLite and PostgreSQL, "
         f"not {connection.vendor}."
     )
