@@ -76,6 +76,20 @@ def manage(*arguments: str, env: dict[str, str], check: bool = True, timeout: fl
     return result
 
 
+def drill(*arguments: str, env: dict[str, str], timeout: float = 120) -> str:
+    """Runs this module (setup, probe, enqueue) in an instance's environment; returns stdout."""
+    result = subprocess.run(  # noqa: S603 -- our own interpreter and this module
+        [PYTHON, "-m", "pollinate.core.tests.drill", *arguments],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=timeout,
+    )
+    return result.stdout
+
+
 @contextlib.contextmanager
 def scratch_database(var_dir: Path) -> Iterator[str]:
     """A fresh, empty database of the configured vendor; yields its ``DATABASE_URL``."""

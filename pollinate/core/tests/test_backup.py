@@ -29,8 +29,7 @@ from PIL import Image
 from pollinate.core import backup
 from pollinate.core.backup import BackupError, backup_create, backup_restore, backup_verify
 from pollinate.core.tests.drill import (
-    PYTHON,
-    ROOT,
+    drill,
     instance_env,
     manage,
     pages_render,
@@ -291,16 +290,7 @@ def test_restore_drill_brings_back_rows_people_history_images_and_signed_in_page
         assert "Restore complete." in restored.stdout
         assert "matching the manifest" in restored.stdout
         assert "No migrations to apply." in manage("migrate", env=env).stdout
-        probe = subprocess.run(  # noqa: S603
-            [PYTHON, "-m", "pollinate.core.tests.drill", "probe", session_key, *paths],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=120,
-        )
-        after = json.loads(probe.stdout)
+        after = json.loads(drill("probe", session_key, *paths, env=env))
 
     assert after["rows"] == result.manifest["row_counts"]
     assert result.manifest["row_counts"]["people_person"] == Person.objects.count() == 12

@@ -29,6 +29,7 @@ from pollinate.core.tests.drill import (
     PYTHON,
     ROOT,
     Process,
+    drill,
     http,
     instance_env,
     manage,
@@ -83,16 +84,7 @@ def instance(
     with django_db_blocker.unblock(), scratch_database(var_dir / "db") as database_url:
         env = instance_env(var_dir, database_url)
         manage("migrate", "-v0", env=env)
-        setup = subprocess.run(  # noqa: S603
-            [PYTHON, "-m", "pollinate.core.tests.drill", "setup", "3"],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=120,
-        )
-        handles = json.loads(setup.stdout)
+        handles = json.loads(drill("setup", "3", env=env))
         yield Instance(var_dir, database_url, env, handles["practice"], handles["sessions"])
 
 
@@ -180,16 +172,7 @@ def test_a_task_worker_killed_mid_task_completes_it_once_after_restart(
     }
     hold = instance.var_dir / "hold"
     hold.touch()
-    enqueued = subprocess.run(  # noqa: S603
-        [PYTHON, "-m", "pollinate.core.tests.drill", "enqueue", "k1", str(hold)],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    run_id = int(enqueued.stdout.strip())
+    run_id = int(drill("enqueue", "k1", str(hold), env=env).strip())
     attempts = Path(f"{hold}.attempts")
 
     worker = Process(
