@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from pollinate.audit.models import AuditRecord
+from pollinate.core.admin import ReadOnlyAdmin
 from pollinate.people.models import Person
 
 
@@ -18,7 +19,7 @@ def _is_administrator(request: HttpRequest) -> bool:
 
 
 @admin.register(AuditRecord)
-class AuditRecordAdmin(admin.ModelAdmin):
+class AuditRecordAdmin(ReadOnlyAdmin):
     """Read-only for administrators: nobody adds, changes or deletes audit records here."""
 
     list_display = ["created_at", "action", "actor_label", "site", "target_label", "ip_address"]
@@ -33,12 +34,3 @@ class AuditRecordAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return _is_administrator(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

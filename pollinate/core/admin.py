@@ -10,6 +10,19 @@ from pollinate.core.models import TaskRun, TaskStatus
 from pollinate.core.tasks import task_retry
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For append-only history (the activity spine, the audit log): listed, never edited here."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(TaskRun)
 class TaskRunAdmin(admin.ModelAdmin):
     list_display = ["id", "path", "status", "attempts", "enqueued_at", "started_at", "finished_at"]
