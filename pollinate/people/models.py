@@ -131,8 +131,13 @@ class Site(models.Model):
 
     @property
     def country_name(self) -> str:
-        country = pycountry.countries.get(alpha_2=self.country)
-        return country.name if country else self.country
+        return country_name(self.country)
+
+
+def country_name(code: str) -> str:
+    """The English short name of an ISO 3166 alpha-2 code (the code itself when unknown)."""
+    country = pycountry.countries.get(alpha_2=code)
+    return country.name if country else code
 
 
 class TopicKind(models.TextChoices):

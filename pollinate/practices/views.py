@@ -320,29 +320,22 @@ def _conflict_context(
 def practice_detail(request: MemberRequest, practice_id: int) -> HttpResponse:
     person = request.person
     practice = access_practice(person, practice_id)
-    provenance = selectors.practice_provenance(actor=person, practice=practice)
-    my_adoption = next((a for a in provenance.adoptions if a.site_id == person.site_id), None)
-    everything = request.GET.get("comments") == "all"
     every_site = request.GET.get("adoptions") == "all"
+    provenance = selectors.practice_provenance(
+        actor=person, practice=practice, shown=None if every_site else PROVENANCE_SHOWN
+    )
+    everything = request.GET.get("comments") == "all"
     context = {
         "practice": practice,
         "provenance": provenance,
         # The latest few on the page (a widely adopted practice has a hundred); all on request.
-        "adoptions_shown": provenance.adoptions
-        if every_site
-        else provenance.adoptions[-PROVENANCE_SHOWN:],
         "descendants_shown": provenance.descendants
         if every_site
         else provenance.descendants[:PROVENANCE_SHOWN],
         "provenance_truncated": not every_site
-        and (
-            len(provenance.adoptions) > PROVENANCE_SHOWN
-            or len(provenance.descendants) > PROVENANCE_SHOWN
-        ),
-        "like_mine": selectors.sites_like_mine_adopted(
-            actor=person, adoptions=provenance.adoptions
-        ),
-        "my_adoption": my_adoption,
+        and (provenance.truncated or len(provenance.descendants) > PROVENANCE_SHOWN),
+        "like_mine": provenance.like_mine,
+        "my_adoption": provenance.mine,
         "comments": selectors.comment_tree(practice=practice, limit=None if everything else 30),
         "all_comments": everything,
         "comment_form": CommentForm(),

@@ -762,6 +762,39 @@ def test_a_widely_adopted_practice_shows_its_latest_sites_and_all_on_request(
     assert "?adoptions=all#provenance" not in everything.content.decode()
 
 
+def test_my_sites_adoption_is_known_even_when_the_list_leaves_it_out(
+    as_client: Any, bob: Person, practice: Practice
+) -> None:
+    from datetime import date, timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from pollinate.practices.tests.factories import AdoptionFactory
+
+    first = date(2025, 1, 1)
+    AdoptionFactory(practice=practice, site=bob.site, status="adopted", happened_on=first)
+    client = as_client(bob)
+    url = reverse("practices:detail", args=[practice.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for index in range(25):
+        AdoptionFactory(
+            practice=practice,
+            site=SiteFactory(name=f"Plant {index:02d}", country="JP" if index % 2 else "BR"),
+            happened_on=first + timedelta(days=index + 1),
+        )
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(url)
+    body = response.content.decode()
+    assert "Your site: adopted." in body  # the oldest, so not among the 20 listed
+    assert f">{bob.site.name}</a>" not in body
+    assert "Taken up by 26 sites" in body
+    assert "Brazil" in body and "Japan" in body  # countries of the sites not listed, too
+    assert len(many.captured_queries) == len(few.captured_queries)
+
+
 def test_ownership_passes_to_another_author_but_not_to_anyone_else(
     as_client: Any, alice: Person, bob: Person, charlie: Person, practice: Practice
 ) -> None:
