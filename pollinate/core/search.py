@@ -16,14 +16,12 @@ filters by access and blends with its own quality signals.
 from __future__ import annotations
 
 import re
-import time
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count
 
 from pollinate.core.models import SearchDocument
 
@@ -118,47 +116,38 @@ POSTGRES_QUERY = (
     " WHERE d.kind = %s AND to_tsvector('simple', d.text) @@ q"
     " ORDER BY d.id DESC LIMIT %s"
 )
-# SQLite: FTS5 walks matches newest row first and stops at the cap; bm25 is lower-is-better.
-# Two shapes, chosen by how much of the index the kind holds. bm25 counts every row of each phrase
-# it ranks, so a ``kind : "practice"`` phrase costs a walk over every practice: for a kind that
-# fills most of the index, the kind is checked on the matched rows instead (the column filter),
-# which measured 17 ms → 4.5 ms for two words over 228k practices. For a small kind among many
-# (questions beside 200k practices) the column filter would read thousands of other kinds' rows
-# before the cap is reached, and the phrase is the cheaper one (29 ms → 3 ms the other way).
-SQLITE_QUERY_KIND_PHRASE = (
-    "SELECT d.object_id, m.score FROM ("
-    "  SELECT rowid AS doc_id, bm25(core_search_fts, 0.0, 4.0, 1.0) AS score"
-    "  FROM core_search_fts WHERE core_search_fts MATCH %s ORDER BY rowid DESC LIMIT %s"
-    ") m JOIN core_searchdocument d ON d.id = m.doc_id WHERE d.kind = %s"
-)
-SQLITE_QUERY_KIND_FILTER = (
-    "SELECT d.object_id, m.score FROM ("
-    "  SELECT rowid AS doc_id, bm25(core_search_fts, 0.0, 4.0, 1.0) AS score"
-    "  FROM core_search_fts WHERE core_search_fts MATCH %s AND kind = %s"
+# SQLite: FTS5 walks the matches newest row first and stops at the cap. No bm25: it reads the
+# whole posting list of every phrase for its statistics, which for the ``kind`` phrase is every
+# document of the kind (5–9 ms over 228k practices whatever the words, 20 ms for "shift"). The
+# candidates are ranked by how much of the query their title holds (``_title_relevance``);
+# apps blend that with their own quality signals. The prefix index (migration 0004) answers
+# an unfinished last word from one list instead of merging every word that starts with it.
+SQLITE_QUERY = (
+    "SELECT d.object_id, m.title FROM ("
+    "  SELECT rowid AS doc_id, title FROM core_search_fts WHERE core_search_fts MATCH %s"
     "  ORDER BY rowid DESC LIMIT %s"
     ") m JOIN core_searchdocument d ON d.id = m.doc_id"
 )
-KIND_FILTER_MIN_SHARE = 0.25  # a kind holding at least this share of documents uses the filter
-KIND_SHARES_MAX_AGE = 600.0  # seconds a process trusts its counts of documents per kind
-_kind_shares: tuple[float, dict[str, float]] = (-KIND_SHARES_MAX_AGE, {})
+TITLE_WEIGHT = 3.0  # a title holding every word outranks a body-only match by this much
 
 
-def kind_share(kind: str) -> float:
-    """The share of indexed documents that are of ``kind``, counted at most every ten minutes."""
-    global _kind_shares
-    counted_at, shares = _kind_shares
-    if time.monotonic() - counted_at >= KIND_SHARES_MAX_AGE:
-        counts = dict(SearchDocument.objects.values_list("kind").annotate(n=Count("id")).order_by())
-        total = sum(counts.values()) or 1
-        shares = {name: n / total for name, n in counts.items()}
-        _kind_shares = (time.monotonic(), shares)
-    return shares.get(kind, 0.0)
+def _title_relevance(terms: list[_Term], title: str) -> float:
+    """1 for a match in the body only, up to 1 + TITLE_WEIGHT when the title holds every word.
 
-
-def kind_shares_forget() -> None:
-    """Counts again on the next search (tests, and after ``search_rebuild``)."""
-    global _kind_shares
-    _kind_shares = (-KIND_SHARES_MAX_AGE, {})
+    Shorter titles rank a little higher among equals: the words are more of what they are about.
+    """
+    words = title.split()
+    present = set(words)
+    joined = f" {title} "
+    held = 0
+    for term in terms:
+        if len(term.lexemes) > 1:
+            held += f" {' '.join(term.lexemes)} " in joined
+        elif term.prefix:
+            held += any(word.startswith(term.lexemes[0]) for word in words)
+        else:
+            held += term.lexemes[0] in present
+    return 1.0 + TITLE_WEIGHT * held / len(terms) + 1.0 / (4 + len(words))
 
 
 def search_index(kind: str, object_id: int, *, title: str, body: str = "") -> None:
@@ -245,12 +234,12 @@ def search_ids(kind: str, query: str, *, limit: int | None = None) -> list[tuple
             cursor.execute(POSTGRES_QUERY, [_tsquery(terms), kind, cap])
             rows = [(int(object_id), float(score)) for object_id, score in cursor.fetchall()]
         else:
-            if kind_share(kind) >= KIND_FILTER_MIN_SHARE:
-                cursor.execute(SQLITE_QUERY_KIND_FILTER, [_fts5_query(terms), kind, cap])
-            else:
-                phrase = f'kind : "{kind}" AND ' + _fts5_query(terms)
-                cursor.execute(SQLITE_QUERY_KIND_PHRASE, [phrase, cap, kind])
-            rows = [(int(object_id), -float(score)) for object_id, score in cursor.fetchall()]
+            phrase = f'kind : "{kind}" AND ' + _fts5_query(terms)
+            cursor.execute(SQLITE_QUERY, [phrase, cap])
+            rows = [
+                (int(object_id), _title_relevance(terms, title))
+                for object_id, title in cursor.fetchall()
+            ]
     rows.sort(key=lambda row: row[1], reverse=True)
     return rows
 
@@ -270,5 +259,4 @@ def search_rebuild(kinds: Iterable[str] | None = None) -> dict[str, int]:
                 batch = []
         search_index_many(kind, batch)
         counts[kind] += len(batch)
-    kind_shares_forget()
     return counts

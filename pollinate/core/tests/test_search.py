@@ -95,37 +95,62 @@ def test_a_term_in_every_document_ranks_only_the_capped_newest_candidates(
 
 
 @pytest.mark.django_db
-def test_both_query_shapes_find_the_same_capped_documents_for_big_and_small_kinds(
-    settings: object, monkeypatch: pytest.MonkeyPatch
+def test_the_cap_keeps_each_kinds_newest_matches_whatever_the_other_kinds_hold(
+    settings: object,
 ) -> None:
     settings.SEARCH_CANDIDATE_CAP = 20  # type: ignore[attr-defined]
     search_index_many("big", [(i, f"Torque check {i}", "check the torque") for i in range(1, 151)])
     search_index_many("small", [(i, f"Torque check {i}", "torque") for i in range(1, 31)])
     search_index_many("big", [(i, f"Torque check {i}", "again") for i in range(151, 181)])
-    found: dict[float, dict[tuple[str, str], list[tuple[int, float]]]] = {}
-    for threshold in (0.0, 1.01):  # always the column filter, never the column filter
-        monkeypatch.setattr(search, "KIND_FILTER_MIN_SHARE", threshold)
-        search.kind_shares_forget()
-        found[threshold] = {
-            (kind, query): search_ids(kind, query)
-            for kind in ("big", "small")
-            for query in ("torque", "check torque")
-        }
-    assert found[0.0] == found[1.01]
-    # The cap keeps each kind's newest matches, whatever the other kind holds.
-    assert sorted(i for i, _s in found[0.0][("small", "torque")]) == list(range(11, 31))
-    assert sorted(i for i, _s in found[0.0][("big", "torque")]) == list(range(161, 181))
-    assert sorted(i for i, _s in found[0.0][("big", "check torque")]) == list(range(161, 181))
+    assert sorted(i for i, _s in search_ids("small", "torque")) == list(range(11, 31))
+    assert sorted(i for i, _s in search_ids("big", "torque")) == list(range(161, 181))
+    assert sorted(i for i, _s in search_ids("big", "check torque")) == list(range(161, 181))
 
 
 @pytest.mark.django_db
-def test_the_share_of_each_kind_is_counted_from_the_index() -> None:
-    search_index_many("big", [(i, f"Doc {i}", "") for i in range(1, 31)])
-    search_index_many("small", [(i, f"Doc {i}", "") for i in range(1, 11)])
-    search.kind_shares_forget()
-    assert search.kind_share("big") == pytest.approx(0.75)
-    assert search.kind_share("small") == pytest.approx(0.25)
-    assert search.kind_share("absent") == 0.0
+def test_a_title_holding_more_of_the_words_ranks_higher() -> None:
+    search_index("note", 1, title="Torque", body="wrench calibration")
+    search_index("note", 2, title="Torque wrench calibration", body="")
+    search_index("note", 3, title="Calibration", body="torque wrench")
+    search_index("note", 4, title="Notes", body="torque wrench calibration")
+    ranked = [i for i, _s in search_ids("note", "torque wrench calibration")]
+    assert ranked[0] == 2
+    assert ranked[-1] == 4
+    scores = dict(search_ids("note", "torque wrench calibration"))
+    assert scores[1] == pytest.approx(scores[3])  # one word of three each; same title length
+
+
+@pytest.mark.django_db
+def test_an_unfinished_last_word_is_answered_from_the_prefix_index() -> None:
+    from django.db import connection
+
+    if connection.vendor == "sqlite":  # PostgreSQL's GIN index answers prefixes as it is
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT sql FROM sqlite_master WHERE name = 'core_search_fts'")
+            assert "prefix='3 4 5 6 7 8'" in cursor.fetchone()[0]
+    search_index("note", 1, title="Shift handover", body="")
+    search_index("note", 2, title="Shiftwork rota", body="")
+    search_index("note", 3, title="Shelf labels", body="")
+    assert {i for i, _s in search_ids("note", "shif")} == {1, 2}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_prefix_index_migration_keeps_every_indexed_document() -> None:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    search_index("note", 1, title="Kanban board", body="cards on the wall")
+    executor = MigrationExecutor(connection)
+    executor.migrate([("core", "0003_task_run")])
+    if connection.vendor == "sqlite":  # on PostgreSQL the migration changes nothing
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT sql FROM sqlite_master WHERE name = 'core_search_fts'")
+            assert "prefix" not in cursor.fetchone()[0]
+    assert [i for i, _s in search_ids("note", "wall")] == [1]
+    executor = MigrationExecutor(connection)
+    executor.migrate([("core", "0004_search_prefix_index")])
+    assert [i for i, _s in search_ids("note", "wall")] == [1]
+    assert [i for i, _s in search_ids("note", "kanb")] == [1]
 
 
 @pytest.mark.django_db
