@@ -57,12 +57,16 @@ def _dashboard_out(board: Dashboard) -> DashboardOut:
         ],
         curve=[CurvePointOut(week=week, total=total) for week, total in board.curve],
         named_recognition=board.named_recognition,
-        notice=_(
-            "Named recognition is on: an administrator chose to name the people whose help was "
-            "taken up elsewhere. Nobody is ranked."
-        )
-        if board.named_recognition
-        else "",
+        notice=_recognition_notice(board.named_recognition),
+    )
+
+
+def _recognition_notice(on: bool) -> str:
+    if not on:
+        return ""
+    return _(
+        "Named recognition is on: an administrator chose to name the people whose help was "
+        "taken up elsewhere. Nobody is ranked."
     )
 
 
@@ -91,4 +95,9 @@ def topic_dashboard(request: HttpRequest, topic_id: int) -> DashboardOut:
 def my_figures(request: HttpRequest) -> MyFiguresOut:
     """The caller's own figures; nobody else's are reachable."""
     person = api_member(request)
-    return MyFiguresOut(figures=[_figure(f) for f in selectors.my_figures(person.pk)])
+    on = selectors.named_recognition_on()
+    return MyFiguresOut(
+        figures=[_figure(f) for f in selectors.my_figures(person.pk)],
+        named_recognition=on,
+        notice=_recognition_notice(on),
+    )

@@ -44,3 +44,6 @@ class DashboardOut(Schema):
 
 class MyFiguresOut(Schema):
     figures: list[FigureOut]
+    # When on, the caller's name may appear on the dashboards (never ranked); `notice` says so.
+    named_recognition: bool = False
+    notice: str = ""

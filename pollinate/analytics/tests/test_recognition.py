@@ -150,3 +150,13 @@ def test_the_switch_page_explains_what_turning_it_on_means(admin, as_client):
     assert "Named recognition is off." in page
     assert "never ranked" in page
     assert as_client(admin).put(reverse("analytics:recognition")).status_code == 405
+
+
+def test_my_figures_in_the_api_carry_the_notice_while_it_is_on(helpers, admin, bob, as_client):
+    client = as_client(bob)
+    before = client.get("/api/analytics/me").json()
+    assert before["named_recognition"] is False and before["notice"] == ""
+    recognition_set(actor=admin, enabled=True)
+    during = client.get("/api/analytics/me").json()
+    assert during["named_recognition"] is True
+    assert "Named recognition is on" in during["notice"]
