@@ -75,3 +75,34 @@ def practice_cards(practices: Iterable[Practice]) -> list[dict[str, Any]]:
             }
         )
     return cards
+
+
+@register.simple_tag(takes_context=True)
+def comment_items(context: Any, comments: Iterable[Any]) -> list[dict[str, Any]]:
+    """What each comment (and its replies) shows, computed in one pass like ``practice_cards``:
+    thirty comments through template lookups, ``timesince`` and URL tags cost about 4 ms."""
+    person = getattr(context.get("request"), "person", None)
+    me = person.pk if person is not None else None
+    author_url = reverse("people:person", args=[_URL_MARKER])
+    delete_url = reverse("practices:comment_delete", args=[_URL_MARKER])
+    marker = str(_URL_MARKER)
+
+    def item(comment: Any, replies: list[dict[str, Any]]) -> dict[str, Any]:
+        author = comment.author
+        return {
+            "pk": comment.pk,
+            "author_url": author_url.replace(marker, str(author.pk)),
+            "author_name": author.display_name,
+            "site_name": author.site.name,
+            "when": comment.created_at,
+            "ago": _("%(when)s ago") % {"when": timesince(comment.created_at)},
+            "body": comment.body_rendered,
+            "delete_url": delete_url.replace(marker, str(comment.pk))
+            if comment.author_id == me
+            else "",
+            "replies": replies,
+        }
+
+    return [
+        item(comment, [item(reply, []) for reply in comment.replies.all()]) for comment in comments
+    ]
