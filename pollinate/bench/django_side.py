@@ -277,9 +277,59 @@ def profile(*, names: list[str], out_dir: Path, scale: str, repeat: int) -> dict
     return written
 
 
+def cpu(*, names: list[str], repeat: int) -> dict[str, Any]:
+    """CPU milliseconds of each GET endpoint served in-process (all middleware, no network).
+
+    The steadiest figure while working on a page: the same requests as the load run, without the
+    server, the load generator and the other process competing. Prints one line per endpoint.
+    """
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from pollinate.bench.endpoints import ENDPOINTS
+    from pollinate.people.models import Person
+
+    bench = Person.objects.select_related("user").order_by("pk").first()
+    assert bench is not None
+    client = Client()
+    client.force_login(bench.user)
+    measured: dict[str, Any] = {}
+    for endpoint in ENDPOINTS:
+        if names and endpoint.name not in names:
+            continue
+        target = endpoint.resolve(bench)
+        if target is None or target.method != "GET":
+            continue
+        for _ in range(3):  # warm caches and template loading
+            client.get(target.path)
+        samples = []
+        for _ in range(repeat):
+            started = time.process_time()
+            status = client.get(target.path).status_code
+            samples.append((time.process_time() - started) * 1000)
+        with CaptureQueriesContext(connection) as queries:
+            client.get(target.path)
+        samples.sort()
+        measured[endpoint.name] = {
+            "path": target.path,
+            "status": status,
+            "cpu_p50_ms": round(samples[len(samples) // 2], 2),
+            "cpu_min_ms": round(samples[0], 2),
+            "queries": len(queries.captured_queries),
+        }
+        row = measured[endpoint.name]
+        print(
+            f"{endpoint.name:20} {row['cpu_p50_ms']:7.2f} ms CPU p50 "
+            f"(min {row['cpu_min_ms']:.2f}), {row['queries']} queries  {target.path}",
+            file=sys.stderr,
+        )
+    return measured
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pollinate.bench.django_side")
-    parser.add_argument("step", choices=["generate", "prepare", "engines", "profile"])
+    parser.add_argument("step", choices=["generate", "prepare", "engines", "profile", "cpu"])
     parser.add_argument("--scale", default="S")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, required=True)
@@ -294,6 +344,8 @@ def main(argv: list[str] | None = None) -> int:
         result = prepare()
     elif args.step == "engines":
         result = engines(scale=args.scale)
+    elif args.step == "cpu":
+        result = cpu(names=[n for n in args.names.split(",") if n], repeat=args.repeat)
     else:
         result = profile(
             names=args.names.split(","),
