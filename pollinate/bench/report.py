@@ -65,7 +65,7 @@ def markdown(results: dict[str, Any], details: dict[str, Any]) -> str:
         "not absolute numbers.",
         "",
         f"Server: gunicorn with `pollinate/gunicorn_conf.py` ({details['server']['workers']}), "
-        "DEBUG off, SQLite. "
+        f"DEBUG off, {details.get('layout', 'SQLite')}. "
         f"Closed loop to saturation: {details['closed_loop']}. "
         f"Open loop: {details['open_loop']}.",
         "",

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from typing import Any
 from pollinate.bench import load, report
 from pollinate.bench.engines import command_engines_run
 from pollinate.bench.scales import SCALES
+from pollinate.bench.services import scale_out
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -80,8 +81,18 @@ def generation_key(scale: str, seed: int) -> str:
 
 
 def ensure_org(
-    scale: str, seed: int, var_dir: Path, env: dict[str, str], *, keep: bool = False
+    scale: str,
+    seed: int,
+    var_dir: Path,
+    env: dict[str, str],
+    *,
+    keep: bool = False,
+    reset_database: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
+    """Reuses the organisation generated for this scale and seed, or generates it afresh.
+
+    The SQLite database lives in ``var_dir``, deleted before a generation; a server database
+    (the scale-out layout) is emptied by ``reset_database`` instead."""
     key_file = var_dir / "bench-key.json"
     key = generation_key(scale, seed)
     if key_file.exists():
@@ -104,6 +115,8 @@ def ensure_org(
     if var_dir.exists():
         shutil.rmtree(var_dir)
     var_dir.mkdir(parents=True)
+    if reset_database is not None:
+        reset_database()
     subprocess.run(  # noqa: S603 -- fixed argv
         [PYTHON, "manage.py", "prepare_instance", "--no-demo"],
         env=env,
@@ -255,15 +268,40 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--var-dir", type=Path, default=None, help="data directory (default var/bench-<scale>)"
     )
+    parser.add_argument(
+        "--layout",
+        choices=("single", "scale-out"),
+        default="single",
+        help="single: SQLite and no Redis (the default install); scale-out: PostgreSQL and Redis"
+        " started on loopback for the run (engines skipped: they measure the single layout)",
+    )
     args = parser.parse_args(argv)
-
-    var_dir = (args.var_dir or ROOT / "var" / f"bench-{args.scale}").resolve()
+    suffix = "" if args.layout == "single" else f"-{args.layout}"
+    var_dir = (args.var_dir or ROOT / "var" / f"bench-{args.scale}{suffix}").resolve()
     env = bench_env(var_dir, secrets.token_urlsafe(50))
+    if args.layout == "single":
+        return _run(args, argv, var_dir, env)
+    args.no_engines = True
+    with scale_out(var_dir.with_name(var_dir.name + "-services")) as (services, reset):
+        log(f"Scale-out layout: {services['DATABASE_URL']}, {services['REDIS_URL']}.")
+        return _run(args, argv, var_dir, {**env, **services}, reset_database=reset)
+
+
+def _run(
+    args: argparse.Namespace,
+    argv: list[str] | None,
+    var_dir: Path,
+    env: dict[str, str],
+    *,
+    reset_database: Callable[[], None] | None = None,
+) -> int:
     started = time.monotonic()
     machine = report.machine()
     if not load.wrk_available():
         log("wrk is not installed (scripts/install-system-packages): closed loop uses Python.")
-    generation = ensure_org(args.scale, args.seed, var_dir, env, keep=args.keep_org)
+    generation = ensure_org(
+        args.scale, args.seed, var_dir, env, keep=args.keep_org, reset_database=reset_database
+    )
 
     log("Resolving endpoints and counting their queries in-process…")
     prepared = django_step("prepare", env, var_dir)
@@ -358,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
             profiles[name] = str(target.relative_to(ROOT))
 
     results = {
-        "scale": args.scale,
+        "scale": args.scale + ("" if args.layout == "single" else f"-{args.layout}"),
         "machine": machine,
         "floor": floor,
         "endpoints": endpoint_rows,
@@ -371,6 +409,9 @@ def main(argv: list[str] | None = None) -> int:
         "finished_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "seconds": round(time.monotonic() - started, 1),
         "generation": generation,
+        "layout": "SQLite"
+        if args.layout == "single"
+        else "PostgreSQL and Redis (cache, sessions, task queue, channel layer)",
         "server": {
             "workers": f"WEB_WORKERS={workers}, WEB_THREADS={os.environ.get('WEB_THREADS', '2')}",
             "worker_rss_mb": f"{rss_warm} → {rss_end}",

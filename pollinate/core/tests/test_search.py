@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +18,6 @@ from pollinate.core.search import (
     search_index_many,
     search_remove,
 )
-from pollinate.core.testing import free_port
 
 
 def test_folding_removes_accents_and_case_but_keeps_hangul_and_kana() -> None:
@@ -164,42 +161,15 @@ def test_hostile_query_syntax_is_treated_as_words() -> None:
 
 @pytest.fixture(scope="module")
 def postgres() -> Iterator[str]:
-    """A throwaway PostgreSQL cluster on a unix socket; skipped where PostgreSQL is absent."""
-    initdb = shutil.which("initdb")
-    pg_ctl = shutil.which("pg_ctl")
-    if not (initdb and pg_ctl):
-        pytest.skip("PostgreSQL binaries are not installed")
+    """A throwaway PostgreSQL cluster on loopback (the benchmark's scale-out helper starts it)."""
+    from pollinate.bench.services import postgres as postgres_cluster
+
     root = Path(tempfile.mkdtemp(prefix="pollinate-pg-"))
-    data = root / "data"
-    env = {**os.environ, "LC_ALL": "C.UTF-8"}
-    as_user: list[str] = []
-    if os.geteuid() == 0:
-        # PostgreSQL refuses to run as root; containers run tests as root, so drop to its user.
-        runuser = shutil.which("runuser")
-        if runuser is None:
-            pytest.skip("running as root without runuser")
-        shutil.chown(root, user="postgres")
-        as_user = [runuser, "-u", "postgres", "--"]
-    subprocess.run(  # noqa: S603 -- fixed arguments, binaries found on PATH
-        [*as_user, initdb, "-D", str(data), "-U", "postgres", "-E", "UTF8", "--auth=trust"],
-        check=True,
-        capture_output=True,
-        env=env,
-    )
-    port = free_port()
-    subprocess.run(  # noqa: S603
-        [*as_user, pg_ctl, "-D", str(data), "-w", "-l", str(root / "log"), "-o",
-         f"-k {root} -p {port} -c listen_addresses=''", "start"],
-        check=True,
-        capture_output=True,
-        env=env,
-    )  # fmt: skip
+    root.chmod(0o755)  # as root the cluster runs as ``postgres``, which must enter it
     try:
-        yield f"host={root} port={port} user=postgres dbname=postgres"
+        with postgres_cluster(root / "cluster" / "data") as cluster:
+            yield cluster.url
     finally:
-        subprocess.run(  # noqa: S603
-            [*as_user, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True
-        )
         shutil.rmtree(root, ignore_errors=True)
 
 
