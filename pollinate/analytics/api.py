@@ -74,14 +74,14 @@ def _recognition_notice(on: bool) -> str:
 def org_dashboard(request: HttpRequest) -> DashboardOut:
     """The organisation's figures: every member may read them."""
     api_member(request)
-    return _dashboard_out(selectors.org_dashboard())
+    return _dashboard_out(selectors.org_dashboard(complete=True))
 
 
 @router.get("/sites/{code}", response={200: DashboardOut, **ERRORS})
 def site_dashboard(request: HttpRequest, code: str) -> DashboardOut:
     """What a site gave and took: its site lead, organisation-wide leads and administrators."""
     site = access_site_dashboard(api_member(request), code)
-    return _dashboard_out(selectors.site_dashboard(site))
+    return _dashboard_out(selectors.site_dashboard(site, complete=True))
 
 
 @router.get("/topics/{topic_id}", response={200: DashboardOut, **ERRORS})

@@ -174,11 +174,17 @@ class DurationBucket(models.Model):
                 fields=["kind", "site_id", "topic_id", "bucket"], name="analytics_duration_key"
             )
         ]
+        # Both covering (bucket and sums included): a table of histograms per site or per topic
+        # reads thousands of buckets, and a lookup into the table for each cost most of the page.
         indexes = [
             models.Index(
-                fields=["kind", "topic_id", "site_id", "count", "total_ms"],
-                name="analytics_duration_topic",
-            )
+                fields=["kind", "topic_id", "site_id", "bucket", "count", "total_ms"],
+                name="analytics_duration_by_site",
+            ),
+            models.Index(
+                fields=["kind", "site_id", "topic_id", "bucket", "count", "total_ms"],
+                name="analytics_duration_by_topic",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -15,8 +15,7 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils.translation import gettext as _
 
 from pollinate.analytics import metrics, rollups
@@ -200,41 +199,72 @@ def _site_names() -> dict[int, str]:
 # ------------------------------------------------------------------------------ spread tables
 
 
-def _flow_table(site_filter: int | None, k: int) -> tuple[Table, list[metrics.Flow]]:
-    """Site pairs with at least k people, read through their group sizes (a few hundred rows of
-    up to sites²); the others are only counted. ``metrics.suppress`` still decides, given the
-    shown candidates and up to two stand-ins for the withheld (all its rule needs to know)."""
-    pair = {"kind": Kind.ADOPTED, "topic_id": 0, "other_site_id__gte": 0, "site_id__gte": 0}
-    pairs = Tally.objects.filter(**pair)
+def _flow_table(
+    site_filter: int | None, k: int, *, limit: int | None = None
+) -> tuple[Table, list[metrics.Flow]]:
+    """Site pairs with at least k people, read through their group sizes (up to sites²); the
+    others are only counted. ``metrics.suppress`` decides, given the shown candidates and up to
+    two stand-ins for the withheld (all its rule needs to know).
+
+    With ``limit`` only the largest ``limit`` shown pairs are built (the page; ``hidden`` counts
+    the rest): at 100 sites nearly every pair passes k, and joining ten thousand pairs to their
+    group sizes cost more than the rest of the dashboard. The suppression is the same: the one
+    pair complementary suppression would withhold is found first and left off the page too.
+    """
+    pairs = Tally.objects.filter(
+        kind=Kind.ADOPTED, topic_id=0, other_site_id__gte=0, site_id__gte=0
+    )
+    # People behind a pair are counted under its non-zero origin only (0 is "unknown").
+    sizes = GroupSize.objects.filter(
+        kind=Kind.ADOPTED, topic_id=0, other_site_id__gt=0, site_id__gte=0, people__gte=k
+    )
     if site_filter is not None:
         pairs = pairs.filter(Q(site_id=site_filter) | Q(other_site_id=site_filter))
-    tally, size = Tally._meta.db_table, GroupSize._meta.db_table
-    # People behind a pair are counted under its non-zero origin only (0 is "unknown").
-    sql = (
-        f"SELECT g.other_site_id, g.site_id, g.people, t.count FROM {size} g "  # noqa: S608 -- our tables
-        f"JOIN {tally} t ON t.kind = g.kind AND t.site_id = g.site_id "
-        "AND t.other_site_id = g.other_site_id AND t.topic_id = g.topic_id "
-        "WHERE g.kind = %s AND g.topic_id = 0 AND g.other_site_id > 0 AND g.site_id >= 0 "
-        "AND g.people >= %s"
-    )
-    params: list[Any] = [str(Kind.ADOPTED), k]
-    if site_filter is not None:
-        sql += " AND (g.site_id = %s OR g.other_site_id = %s)"
-        params += [site_filter, site_filter]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        candidates = cursor.fetchall()
+        sizes = sizes.filter(Q(site_id=site_filter) | Q(other_site_id=site_filter))
+    if limit is None:
+        counts = dict(
+            ((o, a), n) for o, a, n in pairs.values_list("other_site_id", "site_id", "count")
+        )
+        candidates = [
+            (key, people, counts[key])
+            for *pair, people in sizes.values_list("other_site_id", "site_id", "people")
+            if (key := (pair[0], pair[1])) in counts
+        ]
+        total = len(candidates)
+    else:
+        # Every adoption's people are recorded with its counter on the same key
+        # (``rollups._counted``) and an adoption counter never goes down: each group size has its
+        # pair, so the group sizes alone count the pairs shown.
+        total = sizes.count()
+        candidates = []
+    withheld = pairs.count() - total
+    stand_ins = min(withheld, 2)
+    if limit is not None and stand_ins == 1 and total:
+        # Complementary suppression would take out the smallest group: hand suppress just the
+        # smallest ones with the stand-in (the others are kept whatever they are).
+        smallest = Subquery(sizes.order_by("people").values("people")[:1])
+        candidates = [
+            ((o, a), people, 0)
+            for o, a, people in sizes.filter(people=smallest).values_list(
+                "other_site_id", "site_id", "people"
+            )
+        ]
     groups: dict[tuple[int, int], tuple[int, float | None]] = {
-        (origin, adopter): (people, n) for origin, adopter, people, n in candidates
+        key: (people, n) for key, people, n in candidates
     }
-    withheld = pairs.count() - len(groups)
-    for stand_in in range(min(withheld, 2)):
+    for stand_in in range(stand_ins):
         groups[(ALL, -2 - stand_in)] = (0, None)
+    shown = metrics.suppress(groups, k)
+    dropped = {key for key in groups if key not in shown and key[0] != ALL}
+    if limit is None:
+        # Largest first, then by site pair: the page's rows are the CSV's first rows.
+        largest = sorted(shown.items(), key=lambda kv: (-(kv[1] or 0), kv[0]))
+    else:
+        largest = _largest_pairs(pairs, k, limit=limit, dropped=dropped)
     flows = [
         metrics.Flow(origin=origin, adopter=ALL, count=n)
         for (_kind, origin), n in tallies("other_site_id", kinds=[Kind.ADOPTED]).items()
     ]
-    shown = metrics.suppress(groups, k)
     names = _site_names()
     table = Table(
         key="flows",
@@ -242,11 +272,43 @@ def _flow_table(site_filter: int | None, k: int) -> tuple[Table, list[metrics.Fl
         columns=[_("Practice from"), _("Adopted at"), _("Adoptions")],
         rows=[
             [names.get(origin, "?"), names.get(adopter, "?"), int(value or 0)]
-            for (origin, adopter), value in sorted(shown.items(), key=lambda kv: -(kv[1] or 0))
+            for (origin, adopter), value in largest
         ],
-        withheld=withheld + len(groups) - min(withheld, 2) - len(shown),
+        withheld=withheld + len(dropped),
+        hidden=total - len(dropped) - len(largest),
     )
     return table, flows
+
+
+def _largest_pairs(
+    pairs: Any, k: int, *, limit: int, dropped: set[tuple[int, int]]
+) -> list[tuple[tuple[int, int], float | None]]:
+    """The ``limit`` largest pairs with at least k people, in the CSV's order: the counters are
+    read largest first a batch at a time (one batch when most pairs pass k), each with its group
+    size (looked up for the batch's rows only, after the sort)."""
+    people = GroupSize.objects.filter(
+        kind=OuterRef("kind"),
+        topic_id=OuterRef("topic_id"),
+        other_site_id=OuterRef("other_site_id"),
+        site_id=OuterRef("site_id"),
+    ).values("people")[:1]
+    ordered = (
+        pairs.filter(other_site_id__gt=0)
+        .order_by("-count", "other_site_id", "site_id")
+        .annotate(people=Subquery(people))
+        .values_list("other_site_id", "site_id", "count", "people")
+    )
+    found: list[tuple[tuple[int, int], float | None]] = []
+    start, step = 0, limit + len(dropped) + 1
+    while len(found) < limit:
+        batch = list(ordered[start : start + step])
+        found += [
+            ((o, a), n) for o, a, n, size in batch if (size or 0) >= k and (o, a) not in dropped
+        ]
+        if len(batch) < step:
+            break
+        start, step = start + step, step * 4
+    return found[:limit]
 
 
 # --------------------------------------------------------------------------- responsiveness
@@ -404,18 +466,30 @@ def _coverage_table(k: int) -> Table:
 # ------------------------------------------------------------------------------- dashboards
 
 
-def _cached(key: str, build: Any) -> Dashboard:
+def _cached(key: str, build: Any) -> Any:
     seconds = int(settings.ANALYTICS_CACHE_SECONDS)
     if seconds <= 0:
-        result: Dashboard = build()
-        return result
+        return build()
     full_key = f"analytics:{key}:k{k_min()}"
     hit = cache.get(full_key)
     if hit is not None:
-        return hit  # type: ignore[no-any-return]
+        return hit
     result = build()
     cache.set(full_key, result, seconds)
     return result
+
+
+# The rows of a table a dashboard page shows (the largest; the curve shows every n-th week). The
+# flows table is built to this length for the page and whole only for the CSV and the API.
+PAGE_ROWS = 25
+
+
+def _complete(board: Dashboard, key: str, site_filter: int | None) -> Dashboard:
+    """The dashboard with its flows table whole: every shown site pair, for the CSV and API."""
+    if not board.safe or "flows" not in board.tables:
+        return board
+    table: Table = _cached(f"{key}:flows", lambda: _flow_table(site_filter, k_min())[0])
+    return replace(board, tables={**board.tables, "flows": table})
 
 
 def _updated_at() -> datetime | None:
@@ -429,8 +503,12 @@ def _unsafe(scope: str, people: int) -> Dashboard:
     return Dashboard(scope=scope, people=people, safe=False)
 
 
-def org_dashboard() -> Dashboard:
-    return with_recognition(_cached("org", _org_dashboard))
+def org_dashboard(*, complete: bool = False) -> Dashboard:
+    """The organisation's dashboard as the page shows it; ``complete`` for every row (CSV, API)."""
+    board: Dashboard = _cached("org", _org_dashboard)
+    if complete:
+        board = _complete(board, "org", None)
+    return with_recognition(board)
 
 
 def org_dashboard_refresh() -> None:
@@ -439,6 +517,8 @@ def org_dashboard_refresh() -> None:
     seconds = int(settings.ANALYTICS_CACHE_SECONDS)
     if seconds > 0:
         cache.set(f"analytics:org:k{k_min()}", _org_dashboard(), seconds)
+        # The whole flows table (CSV, API) is rebuilt when next asked for, from the new rollups.
+        cache.delete(f"analytics:org:flows:k{k_min()}")
 
 
 def _org_dashboard() -> Dashboard:
@@ -447,7 +527,7 @@ def _org_dashboard() -> Dashboard:
     if not metrics.is_safe(people, k):
         return _unsafe("org", people)
     counts = counts_by_kind()
-    flows_table, flows = _flow_table(None, k)
+    flows_table, flows = _flow_table(None, k, limit=PAGE_ROWS)
     sites = list(Site.objects.values_list("pk", "is_central"))
     central = {pk for pk, is_central in sites if is_central}
     by_origin: dict[int, int] = defaultdict(int)
@@ -557,8 +637,10 @@ def _site_table(k: int) -> Table:
     )
 
 
-def site_dashboard(site: Site) -> Dashboard:
-    board = _cached(f"site:{site.pk}", lambda: _site_dashboard(site))
+def site_dashboard(site: Site, *, complete: bool = False) -> Dashboard:
+    board: Dashboard = _cached(f"site:{site.pk}", lambda: _site_dashboard(site))
+    if complete:
+        board = _complete(board, f"site:{site.pk}", site.pk)
     return with_recognition(board, site_id=site.pk)
 
 
@@ -569,7 +651,7 @@ def _site_dashboard(site: Site) -> Dashboard:
         return _unsafe(f"site:{site.code}", people)
     gave = counts_by_kind(other_site_id=site.pk)
     took = counts_by_kind(site_id=site.pk)
-    flows_table, _flows = _flow_table(site.pk, k)
+    flows_table, _flows = _flow_table(site.pk, k, limit=PAGE_ROWS)
     responsiveness = _responsiveness(
         tallies(kinds=_QUESTION_KINDS, site_id=site.pk),
         _distribution(rollups.HOURS_TO_FIRST_ANSWER, site_id=site.pk),
@@ -603,7 +685,7 @@ def _site_dashboard(site: Site) -> Dashboard:
 
 
 def topic_dashboard(topic: Topic) -> Dashboard:
-    board = _cached(f"topic:{topic.pk}", lambda: _topic_dashboard(topic))
+    board: Dashboard = _cached(f"topic:{topic.pk}", lambda: _topic_dashboard(topic))
     return with_recognition(board, topic_id=topic.pk)
 
 

@@ -28,7 +28,7 @@ def too_small_message() -> str:
 
 # A page shows the largest rows of a table (they come sorted) and every n-th week of the curve;
 # the CSV has every row. Rendering a thousand rows cost more than computing the whole dashboard.
-PAGE_ROWS = 25
+PAGE_ROWS = selectors.PAGE_ROWS
 
 
 def _on_page(board: Dashboard) -> Dashboard:
@@ -41,7 +41,8 @@ def _on_page(board: Dashboard) -> Dashboard:
                 rows = rows[::-1][::step][::-1]  # every step-th week, ending with the latest
             else:
                 rows = rows[:PAGE_ROWS]
-        tables[key] = replace(table, rows=rows, hidden=len(table.rows) - len(rows))
+        # The flows table comes already cut to the page (``hidden`` says how many rows it left off).
+        tables[key] = replace(table, rows=rows, hidden=table.hidden + len(table.rows) - len(rows))
     return replace(board, tables=tables)
 
 
@@ -159,14 +160,14 @@ def _csv(board: Dashboard, key: str, filename: str) -> HttpResponse:
 @require_GET
 @member_required
 def org_csv(request: MemberRequest, key: str) -> HttpResponse:
-    return _csv(selectors.org_dashboard(), key, "organisation")
+    return _csv(selectors.org_dashboard(complete=True), key, "organisation")
 
 
 @require_GET
 @member_required
 def site_csv(request: MemberRequest, code: str, key: str) -> HttpResponse:
     site = access_site_dashboard(request.person, code)
-    return _csv(selectors.site_dashboard(site), key, f"site-{site.code}")
+    return _csv(selectors.site_dashboard(site, complete=True), key, f"site-{site.code}")
 
 
 @require_GET
