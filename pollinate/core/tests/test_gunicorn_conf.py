@@ -1,0 +1,26 @@
+"""The production server configuration (pollinate/gunicorn_conf.py) as gunicorn reads it."""
+
+from __future__ import annotations
+
+import gc
+import runpy
+from pathlib import Path
+
+CONF = Path(__file__).resolve().parents[2] / "gunicorn_conf.py"
+
+
+def test_workers_are_synchronous_threads_from_a_preloaded_app() -> None:
+    conf = runpy.run_path(str(CONF))
+    assert conf["worker_class"] == "gthread"
+    assert conf["preload_app"] is True  # what pre_fork's freeze relies on
+
+
+def test_the_master_freezes_what_it_loaded_before_forking_a_worker() -> None:
+    conf = runpy.run_path(str(CONF))
+    gc.unfreeze()
+    assert gc.get_freeze_count() == 0
+    try:
+        conf["pre_fork"](None, None)
+        assert gc.get_freeze_count() > 10_000  # Django and every module loaded by the tests
+    finally:
+        gc.unfreeze()
