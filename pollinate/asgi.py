@@ -8,6 +8,7 @@ of ``ALLOWED_HOSTS`` (cross-site websocket hijacking).
 
 from __future__ import annotations
 
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -34,3 +35,6 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+# What start-up loaded stays out of the collector's walks (see pollinate/gunicorn_conf.py).
+gc.freeze()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from typing import Any
 
@@ -39,6 +40,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"Re-queued {recovered} tasks a stopped worker left unfinished.")
         # Forked workers must not share the parent's database connection.
         connections.close_all()
+        # What start-up loaded stays out of the collector's walks (see pollinate/gunicorn_conf.py).
+        gc.freeze()
         consumer = huey.create_consumer(
             workers=options["workers"],
             worker_type=options["worker_type"],
