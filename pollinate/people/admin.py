@@ -1,13 +1,35 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from pollinate.people.models import ApiToken, Invitation, Person, Role, Site, Skill, Topic, User
+from pollinate.people.selectors import people_counts_changed
+
+
+class CountsChangedMixin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Edits here (deactivating an account, a skill inline) move the cached directory totals."""
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        transaction.on_commit(people_counts_changed)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        super().delete_model(request, obj)
+        transaction.on_commit(people_counts_changed)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        super().delete_queryset(request, queryset)
+        transaction.on_commit(people_counts_changed)
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(CountsChangedMixin, BaseUserAdmin):
     ordering = ["email"]
     list_display = ["email", "is_active", "is_staff", "date_joined"]
     search_fields = ["email"]
@@ -33,7 +55,7 @@ class RoleInline(admin.TabularInline):
 
 
 @admin.register(Person)
-class PersonAdmin(admin.ModelAdmin):
+class PersonAdmin(CountsChangedMixin):
     list_display = ["display_name", "site", "job_title"]
     list_filter = ["site__country", "site"]
     search_fields = ["display_name", "user__email"]
@@ -43,14 +65,14 @@ class PersonAdmin(admin.ModelAdmin):
 
 
 @admin.register(Site)
-class SiteAdmin(admin.ModelAdmin):
+class SiteAdmin(CountsChangedMixin):
     list_display = ["name", "code", "country", "time_zone", "region", "is_central"]
     list_filter = ["country", "is_central"]
     search_fields = ["name", "code"]
 
 
 @admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
+class TopicAdmin(CountsChangedMixin):
     list_display = ["name", "kind", "parent", "merged_into"]
     list_filter = ["kind"]
     search_fields = ["name", "slug"]

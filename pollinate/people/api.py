@@ -1,7 +1,6 @@
 # No `from __future__ import annotations` here: django-ninja reads parameter annotations at import
 # time to build its schemas, and postponed (string) annotations break query-schema parameters.
 
-from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.pagination import paginate
@@ -19,7 +18,7 @@ from pollinate.people.schemas import (
     SkillOut,
     TopicOut,
 )
-from pollinate.people.selectors import DirectoryFilters, person_list
+from pollinate.people.selectors import DirectoryFilters, DirectoryRows, person_rows
 
 router = Router(tags=["people"])
 
@@ -54,12 +53,13 @@ class DirectoryQuery(Schema):
 def people_list(
     request: HttpRequest,
     filters: DirectoryQuery = Query(...),  # noqa: B008 -- ninja declares query params this way
-) -> QuerySet[Person]:
+) -> DirectoryRows:
     api_member(request)
     site = Site.objects.filter(code=filters.site).first() if filters.site else None
     topic = Topic.objects.filter(pk=filters.topic).first() if filters.topic else None
-    # A queryset, not a list: the paginator slices it in the database.
-    return person_list(
+    # A lazy sequence, not a list: the paginator's slice ranks and loads only that page, and its
+    # length is the cached directory total.
+    return person_rows(
         filters=DirectoryFilters(
             query=filters.q[:100],
             site=site,
@@ -67,7 +67,7 @@ def people_list(
             topic=topic,
             language=filters.language[:8],
         )
-    ).prefetch_related(None)
+    )
 
 
 @router.get("/people/{person_id}", response={200: PersonOut, 404: ErrorOut})

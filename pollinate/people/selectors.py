@@ -1,11 +1,19 @@
 from __future__ import annotations
 
+import hashlib
 import re
+import time
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar, overload
 
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.core.cache import cache
+from django.db.models import Count, Max, Q, QuerySet
+from django.utils.translation import get_language
 
 from pollinate.people.models import Person, Site, Skill, Topic
+
+_Item = TypeVar("_Item")
 
 
 def person_list_for_site(*, site: Site) -> QuerySet[Person]:
@@ -22,33 +30,175 @@ class DirectoryFilters:
     min_level: int = 1
 
 
-def person_list(*, filters: DirectoryFilters) -> QuerySet[Person]:
-    """The people directory; with a topic, "who knows X" ordered by level in that topic."""
-    people = Person.objects.filter(user__is_active=True).select_related("site")
+def _directory_q(filters: DirectoryFilters, prefix: str = "") -> Q:
+    """The directory's filters on a person, reached through ``prefix`` ("person__" from Skill)."""
+    q = Q(**{f"{prefix}user__is_active": True})
     if filters.query:
-        people = people.filter(
-            Q(display_name__icontains=filters.query) | Q(job_title__icontains=filters.query)
+        q &= Q(**{f"{prefix}display_name__icontains": filters.query}) | Q(
+            **{f"{prefix}job_title__icontains": filters.query}
         )
     if filters.site is not None:
-        people = people.filter(site=filters.site)
+        q &= Q(**{f"{prefix}site": filters.site})
     if filters.country:
-        people = people.filter(site__country=filters.country)
+        q &= Q(**{f"{prefix}site__country": filters.country})
     if filters.language:
         # JSON list membership as text: portable across SQLite and PostgreSQL; codes are quoted
         # so "en" does not match inside another code.
-        people = people.filter(languages__icontains=f'"{filters.language}"')
-    if filters.topic is not None:
-        topic_ids = topic_descendant_ids(topic=filters.topic)
-        people = (
-            people.filter(skills__topic_id__in=topic_ids, skills__level__gte=filters.min_level)
-            .annotate(best_level=Max("skills__level"))
-            .order_by("-best_level", "display_name")
-        )
-    else:
-        people = people.order_by("display_name")
-    return people.prefetch_related(
-        Prefetch("skills", queryset=Skill.objects.select_related("topic").order_by("-level"))
+        q &= Q(**{f"{prefix}languages__icontains": f'"{filters.language}"'})
+    return q
+
+
+def _topic_skills(filters: DirectoryFilters, topic_ids: list[int]) -> QuerySet[Skill]:
+    """Skills in these topics at the minimum level or above, of people the filters keep."""
+    skills = Skill.objects.filter(
+        _directory_q(filters, "person__"), topic_id__in=topic_ids, level__gte=filters.min_level
     )
+    return skills
+
+
+def _ranked_ids(filters: DirectoryFilters) -> QuerySet[Any]:
+    """Person ids in directory order, as narrow rows: ranking never reads a profile's wide columns.
+
+    With a topic, people who know it or anything below it, highest level first; names break ties,
+    then ids, so a page boundary never moves between requests.
+    """
+    if filters.topic is None:
+        return (
+            Person.objects.filter(_directory_q(filters))
+            .order_by("display_name", "pk")
+            .values_list("pk", flat=True)
+        )
+    topic_ids = topic_descendant_ids(topic=filters.topic)
+    skills = _topic_skills(filters, topic_ids)
+    if len(topic_ids) == 1:
+        # One skill per person and topic: no grouping, so rows come in (topic, level) index order
+        # and the page's end stops the scan; most topics are leaves.
+        return skills.order_by("-level", "person__display_name", "person_id").values_list(
+            "person_id", flat=True
+        )
+    return (
+        skills.values("person_id", "person__display_name")
+        .annotate(best_level=Max("level"))
+        .order_by("-best_level", "person__display_name", "person_id")
+        .values_list("person_id", flat=True)
+    )
+
+
+# Directory totals ("20 000 people") cost a scan of every matching row; they are cached per filter
+# set and dropped whenever a profile, a skill, a topic or an account changes (the services and the
+# admin call ``people_counts_changed`` after commit). The TTL bounds what other writes (demo data,
+# imports, a shell) can leave stale.
+COUNT_TTL = 600
+_COUNT_GENERATION = "people:count-generation"
+
+
+def people_counts_changed() -> None:
+    cache.set(_COUNT_GENERATION, time.time_ns(), None)
+
+
+def person_count(*, filters: DirectoryFilters) -> int:
+    """How many people ``person_list`` holds, cached until the next change (one cache read)."""
+    parts = [
+        filters.query.casefold(),
+        filters.site.pk if filters.site else "",
+        filters.country,
+        filters.topic.pk if filters.topic else "",
+        filters.language,
+        filters.min_level,
+    ]
+    key = "people:count:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+    found = cache.get_many([_COUNT_GENERATION, key])
+    generation = found.get(_COUNT_GENERATION, 0)
+    cached = found.get(key)
+    if cached is not None and cached[0] == generation:
+        return int(cached[1])
+    if filters.topic is None:
+        total = Person.objects.filter(_directory_q(filters)).count()
+    else:
+        skills = _topic_skills(filters, topic_descendant_ids(topic=filters.topic))
+        total = skills.order_by().values("person_id").distinct().count()
+    cache.set(key, (generation, total), COUNT_TTL)
+    return total
+
+
+class _Directory(Sequence[_Item]):
+    """The directory in order: its length is the cached total, and a slice (a paginator's page)
+    ranks narrow rows in the database, then loads only the items on that page."""
+
+    def __init__(self, filters: DirectoryFilters) -> None:
+        self.filters = filters
+
+    def __len__(self) -> int:
+        return person_count(filters=self.filters)
+
+    def __iter__(self) -> Iterator[_Item]:
+        return iter(self[:])
+
+    @overload
+    def __getitem__(self, index: int) -> _Item: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[_Item]: ...
+
+    def __getitem__(self, index: int | slice) -> _Item | list[_Item]:
+        if isinstance(index, int):
+            found = self[index : index + 1]
+            if not found:
+                raise IndexError(index)
+            return found[0]
+        return self._load(list(_ranked_ids(self.filters)[index]))
+
+    def _load(self, wanted: list[int]) -> list[_Item]:
+        raise NotImplementedError
+
+
+class DirectoryPeople(_Directory[Person]):
+    """Directory pages as people, with their site (cards add their skills in one more query)."""
+
+    def _load(self, wanted: list[int]) -> list[Person]:
+        by_id = Person.objects.select_related("site").in_bulk(wanted)
+        return [by_id[pk] for pk in wanted if pk in by_id]
+
+
+class DirectoryRows(_Directory[dict[str, Any]]):
+    """Directory pages as the API's list rows: four columns, keyed as its schema reads them."""
+
+    def _load(self, wanted: list[int]) -> list[dict[str, Any]]:
+        rows = Person.objects.filter(pk__in=wanted).values_list(
+            "pk", "display_name", "site__code", "job_title"
+        )
+        by_id = {
+            pk: {"id": pk, "display_name": name, "site.code": code, "job_title": job}
+            for pk, name, code, job in rows
+        }
+        return [by_id[pk] for pk in wanted if pk in by_id]
+
+
+def person_list(*, filters: DirectoryFilters) -> DirectoryPeople:
+    """The people directory; with a topic, "who knows X" ordered by level in that topic."""
+    return DirectoryPeople(filters)
+
+
+def person_rows(*, filters: DirectoryFilters) -> DirectoryRows:
+    """``person_list`` as plain rows for the API list (no model instances to build)."""
+    return DirectoryRows(filters)
+
+
+def skill_chips(*, person_ids: Iterable[int], limit: int = 4) -> dict[int, list[tuple[str, int]]]:
+    """Each person's strongest skills as (topic name, level), for cards: one narrow query."""
+    language = (get_language() or "en").split("-")[0]
+    chips: dict[int, list[tuple[str, int]]] = {}
+    rows = (
+        Skill.objects.filter(person_id__in=list(person_ids))
+        .order_by("person_id", "-level", "topic__name")
+        .values_list("person_id", "level", "topic__name", "topic__name_translations")
+    )
+    for person_id, level, name, translations in rows:
+        shown = chips.setdefault(person_id, [])
+        if len(shown) < limit:
+            # As Topic.display_name: the name in the reader's language when there is one.
+            shown.append((str((translations or {}).get(language) or name), level))
+    return chips
 
 
 def topic_descendant_ids(*, topic: Topic) -> list[int]:

@@ -30,6 +30,7 @@ from pollinate.people.models import (
     Topic,
     User,
 )
+from pollinate.people.selectors import people_counts_changed
 
 PROFILE_FIELDS = (
     "display_name",
@@ -63,6 +64,7 @@ def person_create(
             **profile,
         )
         activity_record(actor=person, verb="person.joined", target=person, site=site)
+        transaction.on_commit(people_counts_changed)
     return person
 
 
@@ -91,6 +93,8 @@ def person_update(
         person.full_clean(exclude=["user", "photo"])
         person.save()
         if changed:
+            # Names, job titles and languages are directory filters: their totals may move.
+            transaction.on_commit(people_counts_changed)
             activity_record(
                 actor=actor,
                 verb="person.profile_updated",
@@ -105,6 +109,8 @@ def skill_set(*, actor: Person, person: Person, topic: Topic, level: int | None)
     """Sets (or with ``level=None`` removes) a person's level in a topic."""
     topic = topic.merged_into or topic
     with transaction.atomic():
+        # "Who knows X" totals count people by skill and level.
+        transaction.on_commit(people_counts_changed)
         if level is None:
             Skill.objects.filter(person=person, topic=topic).delete()
             return None
@@ -163,6 +169,7 @@ def topic_merge(*, actor: Person, source: Topic, target: Topic) -> Topic:
         Topic.objects.filter(merged_into=source).update(merged_into=target)
         source.merged_into = target
         source.save(update_fields=["merged_into"])
+        transaction.on_commit(people_counts_changed)
         activity_record(
             actor=actor,
             verb="topic.merged",

@@ -59,10 +59,17 @@ def directory(request: MemberRequest) -> HttpResponse:
             language=data["language"],
         )
     page = Paginator(person_list(filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    # The filters carried over to the other pages' links, without the current page number.
+    query = request.GET.copy()
+    query.pop("page", None)
     template = (
         "people/_partials/directory_results.html" if request.htmx else "people/directory.html"
     )
-    return render(request, template, {"form": form, "page": page, "filters": filters})
+    return render(
+        request,
+        template,
+        {"form": form, "page": page, "filters": filters, "query": query.urlencode()},
+    )
 
 
 @require_GET

@@ -91,6 +91,27 @@ def test_the_people_list_is_paginated_and_filterable(as_client, bob, charlie) ->
     assert data["count"] == 1 and data["items"][0]["display_name"] == "Charlie"
 
 
+def test_the_people_list_ranks_who_knows_a_topic_and_pages_through_it(
+    as_client, bob, charlie, dana, alice
+) -> None:
+    welding = TopicFactory(name="Welding")
+    SkillFactory(person=charlie, topic=welding, level=3)
+    SkillFactory(person=dana, topic=welding, level=4)
+    SkillFactory(person=alice, topic=welding, level=3)
+    client = as_client(bob)
+    first = client.get("/api/people", {"topic": welding.pk, "limit": 2}).json()
+    rest = client.get("/api/people", {"topic": welding.pk, "limit": 2, "offset": 2}).json()
+    assert first["count"] == rest["count"] == 3
+    names = [item["display_name"] for item in first["items"] + rest["items"]]
+    assert names == ["Dana", "Alice", "Charlie"]
+    assert first["items"][0] == {
+        "id": dana.pk,
+        "display_name": "Dana",
+        "site_code": "porto",
+        "job_title": dana.job_title,
+    }
+
+
 def test_the_openapi_schema_is_published(client: Client, db) -> None:
     response = client.get("/api/openapi.json")
     assert response.status_code == 200

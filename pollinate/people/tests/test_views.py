@@ -3,11 +3,14 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from PIL import Image
 
 from pollinate.activity.models import Activity
 from pollinate.people.models import Person, Skill
+from pollinate.people.selectors import people_counts_changed
 from pollinate.people.tests.factories import PersonFactory, SkillFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db
@@ -135,16 +138,87 @@ def test_the_directory_filters_by_site_country_and_language(as_client, bob, char
     assert speakers == [charlie]
 
 
-def test_the_directory_uses_a_constant_number_of_queries(
+def test_the_directory_query_count_does_not_grow_with_the_people_shown(
     as_client, bob, site_a, django_assert_max_num_queries
 ) -> None:
     topic = TopicFactory()
-    for person in PersonFactory.create_batch(30, site=site_a):
-        SkillFactory(person=person, topic=topic, level=3)
+    SkillFactory(person=bob, topic=topic, level=2)
     client = as_client(bob)
-    with django_assert_max_num_queries(12):
-        response = client.get("/people/")
-    assert response.status_code == 200
+
+    def queries_of(url: str) -> int:
+        client.get(url)  # the total is counted and cached once per filter set
+        with CaptureQueriesContext(connection) as context:
+            response = client.get(url)
+        assert response.status_code == 200
+        return len(context.captured_queries)
+
+    urls = ["/people/", f"/people/?topic={topic.pk}"]
+    small = [queries_of(url) for url in urls]
+    for person in PersonFactory.create_batch(29, site=site_a):
+        SkillFactory(person=person, topic=topic, level=3)
+    people_counts_changed()
+    large = [queries_of(url) for url in urls]
+    assert small == large
+    with django_assert_max_num_queries(14):
+        body = client.get(f"/people/?topic={topic.pk}").content.decode()
+    assert body.count('class="person-card"') == 24
+    assert "30 people" in body
+
+
+def test_who_knows_ranks_by_best_level_then_name_across_pages(as_client, bob, site_a) -> None:
+    parent = TopicFactory(name="Welding")
+    child = TopicFactory(name="TIG welding", parent=parent)
+    other = TopicFactory(name="Painting")
+    levels = {}
+    for index in range(30):
+        person = PersonFactory(site=site_a, display_name=f"Welder {index:02d}")
+        level = 4 if index % 3 == 0 else 2
+        SkillFactory(person=person, topic=parent, level=level)
+        # Knowing the narrower topic too must not list a person twice, and the best level counts.
+        if index % 5 == 0:
+            SkillFactory(person=person, topic=child, level=3)
+            level = max(level, 3)
+        levels[person.pk] = (level, person.display_name)
+    SkillFactory(person=PersonFactory(site=site_a), topic=other, level=4)
+    client = as_client(bob)
+    first = client.get("/people/", {"topic": parent.pk})
+    second = client.get("/people/", {"topic": parent.pk, "page": 2})
+    shown = list(first.context["page"].object_list) + list(second.context["page"].object_list)
+    expected = sorted(levels, key=lambda pk: (-levels[pk][0], levels[pk][1], pk))
+    assert [person.pk for person in shown] == expected
+    assert first.context["page"].paginator.count == 30
+    assert "page=2" in first.content.decode() and "page=1&amp;page" not in first.content.decode()
+
+
+def test_the_directory_total_follows_skill_and_account_changes(
+    as_client, bob, charlie, django_capture_on_commit_callbacks
+) -> None:
+    from pollinate.people.services import skill_set
+
+    welding = TopicFactory(name="Welding")
+    client = as_client(bob)
+
+    def total() -> int:
+        return client.get("/people/", {"topic": welding.pk}).context["page"].paginator.count
+
+    assert total() == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        skill_set(actor=charlie, person=charlie, topic=welding, level=3)
+    assert total() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        skill_set(actor=charlie, person=charlie, topic=welding, level=None)
+    assert total() == 0
+
+
+def test_the_directory_cards_show_skills_strongest_first(as_client, bob, charlie) -> None:
+    for name, level in [("Kaizen", 2), ("Welding", 4), ("Painting", 1), ("Lean", 3), ("5S", 1)]:
+        SkillFactory(person=charlie, topic=TopicFactory(name=name), level=level)
+    body = as_client(bob).get("/people/", {"site": "porto"}).content.decode()
+    chips = body[body.index('class="chips"') :]
+    assert chips.index("Welding · 4") < chips.index("Lean · 3") < chips.index("Kaizen · 2")
+    assert "chip chip--level-4" in chips
+    assert chips[: chips.index("</ul>")].count("<li") == 4
+    assert f'href="/people/{charlie.pk}/"' in body
 
 
 def test_the_directory_answers_htmx_with_the_results_partial(as_client, bob) -> None:
