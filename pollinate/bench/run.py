@@ -15,7 +15,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,7 +27,7 @@ from typing import Any
 from pollinate.bench import load, report
 from pollinate.bench.engines import command_engines_run
 from pollinate.bench.scales import SCALES
-from pollinate.bench.services import scale_out
+from pollinate.bench.services import free_port, scale_out
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -128,12 +127,6 @@ def ensure_org(
     key_file.write_text(json.dumps({"key": key, "generation": generation}), encoding="utf-8")
     log(f"Generated in {generation['seconds']} s with {generation['generator']}.")
     return {**generation, "reused": False}
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextlib.contextmanager

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -85,7 +85,7 @@ def postgres(data_dir: Path) -> Iterator[Postgres]:
                 ]
             )
         )
-    port = _free_port()
+    port = free_port()
     options = f"-k {data_dir} -p {port} -c listen_addresses=127.0.0.1 -c shared_buffers=256MB"
     log = data_dir.parent / "postgres.log"
     _run(
@@ -117,6 +117,12 @@ def postgres(data_dir: Path) -> Iterator[Postgres]:
         _run(_as_postgres([str(tools / "pg_ctl"), "-D", str(data_dir), "-m", "fast", "stop"]))
 
 
+def redis_argv(server: str, port: int, work_dir: Path) -> list[str]:
+    """``redis-server`` on loopback without persistence (a cache, queue and channel layer)."""
+    return [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "--dir", str(work_dir)]  # fmt: skip
+
+
 @contextlib.contextmanager
 def redis(work_dir: Path) -> Iterator[str]:
     """A Redis server without persistence on a free port; yields its URL."""
@@ -124,22 +130,10 @@ def redis(work_dir: Path) -> Iterator[str]:
     if server is None:
         raise RuntimeError("redis-server is missing: run scripts/install-system-packages")
     work_dir.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
+    port = free_port()
     with (work_dir / "redis.log").open("ab") as log:
         process = subprocess.Popen(  # noqa: S603 -- Debian's redis-server
-            [
-                server,
-                "--port",
-                str(port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(work_dir),
-            ],
+            redis_argv(server, port, work_dir),
             stdout=log,
             stderr=subprocess.STDOUT,
         )

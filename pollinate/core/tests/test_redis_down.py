@@ -20,6 +20,7 @@ import redis
 from django.core.cache import caches
 from django.urls import reverse
 
+from pollinate.bench.services import redis_argv
 from pollinate.core.cache import ResilientRedisCache
 from pollinate.core.testing import free_port
 
@@ -33,17 +34,7 @@ class RedisServer:
         server = shutil.which("redis-server")
         assert server, "redis-server is missing: run scripts/install-system-packages"
         self.process = subprocess.Popen(  # noqa: S603 -- Debian's redis-server, fixed arguments
-            [
-                server,
-                "--port",
-                str(port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--dir",
-                str(workdir),
-            ],
+            redis_argv(server, port, workdir),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
