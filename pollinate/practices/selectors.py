@@ -7,14 +7,19 @@ import math
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, overload
 
 from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.translation import get_language, ngettext
 
+from pollinate.core.markdown import plain_text
 from pollinate.core.search import search_ids
 from pollinate.people.models import Person, Site, Topic, country_name
 from pollinate.people.selectors import topic_descendant_ids
@@ -42,6 +47,98 @@ def practice_cards(queryset: QuerySet[Practice]) -> QuerySet[Practice]:
         .prefetch_related("topics", "images")
         .defer("problem_html", "steps_html", "evidence_html")  # cards show an excerpt of steps
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Cards, from a cache shared by every viewer
+
+# What makes a card's cached values stale: an edit (title, steps, topics, photos bump updated_at),
+# a status change and the two counts it shows. Comments and reactions move last_activity_at, which
+# the card shows as "3 days ago": that is read with the stamp and computed at render, not cached.
+CARD_STAMP_FIELDS = (
+    "pk",
+    "last_activity_at",
+    "updated_at",
+    "status",
+    "adoption_count",
+    "helpful_count",
+)
+# Bounds what no stamp sees: a site or a topic renamed.
+CARD_TTL = 3600
+# Each worker process keeps its own cards. The key carries the stamp, so a process can never show
+# a stale card after an edit seen by another; and a page view never writes: with the database
+# cache (the default) a cold page of 20 cards cost 80 cache queries and SQLite write locks.
+# About 1 kB a card: 5 000 cards bound a worker's share at ~5 MB.
+card_cache = LocMemCache(
+    "pollinate-practice-cards", {"TIMEOUT": CARD_TTL, "OPTIONS": {"MAX_ENTRIES": 5000}}
+)
+_URL_MARKER = 987654321
+
+
+def card_values(practice: Practice) -> dict[str, Any]:
+    """What a practice card shows that every viewer of a language sees alike (no relative time).
+
+    ``practice`` needs what ``practice_cards`` loads (site, topics, images).
+    """
+    photos = practice.images.all()
+    adoptions, helpful = practice.adoption_count, practice.helpful_count
+    return {
+        "url": reverse("practices:detail", args=[_URL_MARKER]).replace(
+            str(_URL_MARKER), str(practice.pk)
+        ),
+        "title": practice.title,
+        "photo": photos[0].image.url if photos else "",
+        "where": f"{practice.site.name} · {practice.site.country_name}",
+        "status": "" if practice.status == PracticeStatus.SHARED else practice.status,
+        "status_label": str(practice.get_status_display()),
+        "excerpt": plain_text(practice.steps or "", 140),
+        "signals": " · ".join(
+            [
+                ngettext("%(count)s site adopted", "%(count)s sites adopted", adoptions)
+                % {"count": adoptions},
+                ngettext("%(count)s helpful", "%(count)s helpful", helpful) % {"count": helpful},
+            ]
+        ),
+        "topics": [topic.display_name for topic in list(practice.topics.all())[:3]],
+    }
+
+
+def _card_key(row: tuple[Any, ...], language: str) -> str:
+    pk, _last, updated, status, adoptions, helpful = row
+    return f"practices:card:{language}:{pk}:{updated.timestamp()}:{status}:{adoptions}:{helpful}"
+
+
+def practice_card_values(ids: Sequence[int]) -> list[dict[str, Any]]:
+    """The cards of these practices in this order (missing ids dropped), with ``when``.
+
+    One narrow query for the stamps and one cache read; only practices whose card changed since
+    it was cached (or that this process did not show yet) are loaded, then cached. A list page
+    used to load every practice it showed, with its topics and photos, on every request.
+    """
+    if not ids:
+        return []
+    stamps = {
+        row[0]: row
+        for row in Practice.objects.filter(pk__in=list(ids))
+        .order_by()
+        .values_list(*CARD_STAMP_FIELDS)
+    }
+    language = get_language() or "en"
+    keys = {pk: _card_key(row, language) for pk, row in stamps.items()}
+    found = card_cache.get_many(list(keys.values()))
+    missing = [pk for pk, key in keys.items() if key not in found]
+    if missing:
+        fresh = {
+            keys[pk]: card_values(practice)
+            for pk, practice in practice_cards(Practice.objects.filter(pk__in=missing))
+            .in_bulk()
+            .items()
+        }
+        card_cache.set_many(fresh, CARD_TTL)
+        found.update(fresh)
+    return [
+        {**found[keys[pk]], "when": stamps[pk][1]} for pk in ids if pk in keys and keys[pk] in found
+    ]
 
 
 @dataclass(frozen=True)
@@ -210,6 +307,15 @@ def practice_list(*, actor: Person, filters: PracticeFilters) -> QuerySet[Practi
     )
 
 
+def practice_list_ids(*, actor: Person, filters: PracticeFilters) -> QuerySet[Practice, int]:
+    """``practice_list`` as ids, for pages that show cached cards (``practice_card_values``)."""
+    return (
+        _filtered(actor=actor, filters=filters)
+        .order_by("-last_activity_at", "-id")
+        .values_list("pk", flat=True)
+    )
+
+
 # List totals ("12 345 practices") cost a scan of every matching row; they are cached per filter
 # set and dropped whenever a practice appears, changes status, topics or language (the services
 # call ``practice_counts_changed`` after commit). The TTL bounds what writes outside the services
@@ -298,10 +404,21 @@ def _similar_sites(*, site: Site, limit: int) -> list[int]:
 
 @dataclass
 class Feed:
-    practices: list[Practice]
+    """A page of the feed as ids: the page shows ``cards`` (cached), the API reads ``practices``."""
+
+    ids: list[int]
     cursor: str | None
     personalised: bool
     followed_topic_ids: list[int] = field(default_factory=list)
+
+    @cached_property
+    def practices(self) -> list[Practice]:
+        by_id = practice_cards(Practice.objects.filter(pk__in=self.ids)).in_bulk()
+        return [by_id[pk] for pk in self.ids if pk in by_id]
+
+    @cached_property
+    def cards(self) -> list[dict[str, Any]]:
+        return practice_card_values(self.ids)
 
 
 def _cursor_parse(cursor: str | None) -> tuple[datetime, int] | None:
@@ -356,7 +473,9 @@ def practice_feed(*, actor: Person, cursor: str | None = None, size: int = 12) -
         newest = newest.filter(Q(last_activity_at__lt=stamp) | Q(last_activity_at=stamp, pk__lt=pk))
     newest = newest.order_by("-last_activity_at", "-id")
     if not personalised:
-        ids = list(newest.values_list("pk", flat=True)[: size + 1])
+        rows = [
+            (stamp, pk, 0) for stamp, pk in newest.values_list("last_activity_at", "pk")[: size + 1]
+        ]
     else:
         through = Practice.topics.through.objects.filter(topic_id__in=topic_ids)
         sources = [
@@ -382,17 +501,24 @@ def practice_feed(*, actor: Person, cursor: str | None = None, size: int = 12) -
             # Few followed-topic practices among the newest: ask the topics themselves.
             rows += _newest_union([newest.filter(pk__in=through.values("practice_id"))[: size + 1]])
         rows.sort(reverse=True)
-        ids = list(dict.fromkeys(pk for _stamp, pk, _source in rows))[: size + 1]
-    by_id = practice_cards(Practice.objects.filter(pk__in=ids)).in_bulk()
-    page = [by_id[pk] for pk in ids if pk in by_id]
+    stamps = {pk: stamp for stamp, pk, _source in rows}  # the first (newest) position is kept
+    ids = list(stamps)[: size + 1]
     next_cursor = None
-    if len(page) > size:
-        page = page[:size]
-        last = page[-1]
-        next_cursor = f"{last.last_activity_at.isoformat()}_{last.pk}"
+    if len(ids) > size:
+        ids = ids[:size]
+        next_cursor = f"{_aware(stamps[ids[-1]]).isoformat()}_{ids[-1]}"
     return Feed(
-        practices=page, cursor=next_cursor, personalised=personalised, followed_topic_ids=topic_ids
+        ids=ids, cursor=next_cursor, personalised=personalised, followed_topic_ids=topic_ids
     )
+
+
+def _aware(stamp: Any) -> datetime:
+    """A raw cursor's timestamp as the ORM would give it (the UNION above bypasses converters)."""
+    if isinstance(stamp, str):
+        stamp = datetime.fromisoformat(stamp)
+    if timezone.is_naive(stamp):
+        stamp = timezone.make_aware(stamp, UTC)
+    return stamp
 
 
 def adoptions_by_site(*, site: Site, limit: int = 6) -> QuerySet[Adoption]:

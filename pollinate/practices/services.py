@@ -348,6 +348,8 @@ def practice_image_add(
     with transaction.atomic():
         image = PracticeImage(practice=practice, uploaded_by=actor, caption=caption[:200])
         image.image.save(content.name or "photo.jpg", content, save=True)
+        # The photo is content: cards cached for it (keyed by updated_at) show the new one.
+        Practice.objects.filter(pk=practice.pk).update(updated_at=timezone.now())
         _record(actor=actor, verb="practice.photo_added", practice=practice)
     return image
 
@@ -357,6 +359,7 @@ def practice_image_remove(*, actor: Person, image: PracticeImage) -> None:
         practice = image.practice
         image.image.delete(save=False)
         image.delete()
+        Practice.objects.filter(pk=practice.pk).update(updated_at=timezone.now())
         _record(actor=actor, verb="practice.photo_removed", practice=practice)
 
 

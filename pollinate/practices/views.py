@@ -107,13 +107,12 @@ def practice_list(request: MemberRequest) -> HttpResponse:
         )
     people: list[Person] = []
     if filters.query:
-        results = selectors.RankedPractices(
-            selectors.practice_search_ids(actor=request.person, filters=filters)
-        )
+        # Pages of ids: the cards come from the shared card cache (practice_cards tag).
+        results = selectors.practice_search_ids(actor=request.person, filters=filters)
         people = selectors.person_search(query=filters.query)
         page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
     else:
-        qs = selectors.practice_list(actor=request.person, filters=filters)
+        qs = selectors.practice_list_ids(actor=request.person, filters=filters)
         page = CountedPaginator(qs, PAGE_SIZE, actor=request.person, filters=filters).get_page(
             request.GET.get("page")
         )
@@ -714,7 +713,7 @@ def tag_detail(request: MemberRequest, slug: str) -> HttpResponse:
     tag = access_tag(request.person, slug)
     filters = selectors.PracticeFilters(tag=tag)
     page = CountedPaginator(
-        selectors.practice_list(actor=request.person, filters=filters),
+        selectors.practice_list_ids(actor=request.person, filters=filters),
         PAGE_SIZE,
         actor=request.person,
         filters=filters,
