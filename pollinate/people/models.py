@@ -228,7 +228,11 @@ class Person(models.Model):
         ordering = ["display_name"]
         verbose_name = _("person")
         verbose_name_plural = _("people")
-        indexes = [models.Index(fields=["site", "display_name"])]
+        indexes = [
+            models.Index(fields=["site", "display_name"]),
+            # The directory lists everyone by name: read in index order, a page stops at its end.
+            models.Index(fields=["display_name"], name="people_person_name_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.display_name
