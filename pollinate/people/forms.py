@@ -8,10 +8,18 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_login_failed
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from pollinate.core.ratelimit import ratelimit_hit, ratelimit_used
-from pollinate.people.models import LANGUAGE_CHOICES, Person, Site, SkillLevel, Topic
+from pollinate.people.models import (
+    LANGUAGE_CHOICES,
+    Person,
+    Site,
+    SkillLevel,
+    Topic,
+    country_name,
+)
 
 TIME_ZONE_CHOICES = [(tz, tz.replace("_", " ")) for tz in sorted(zoneinfo.available_timezones())]
 
@@ -100,30 +108,46 @@ class DirectoryForm(forms.Form):
     is_filter = True
 
     q = forms.CharField(label=_("Name or job"), required=False, max_length=100)
-    site = forms.ModelChoiceField(
-        label=_("Site"),
-        queryset=Site.objects.order_by("name"),
-        required=False,
-        to_field_name="code",
-        empty_label=_("All sites"),
-    )
+    # Plain choice fields filled from narrow rows: model choice fields built a model instance per
+    # site and topic on every directory request, and read the sites twice. ``clean_site`` and
+    # ``clean_topic`` still hand the view the chosen Site and Topic.
+    site = forms.ChoiceField(label=_("Site"), required=False)
     country = forms.ChoiceField(label=_("Country"), required=False)
-    topic = forms.ModelChoiceField(
-        label=_("Who knows"),
-        queryset=Topic.objects.filter(merged_into=None).order_by("name"),
-        required=False,
-        empty_label=_("Any topic"),
-    )
+    topic = forms.ChoiceField(label=_("Who knows"), required=False)
     language = forms.ChoiceField(
         label=_("Speaks"), required=False, choices=[("", _("Any language")), *LANGUAGE_CHOICES]
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        sites = list(Site.objects.order_by("name").values_list("code", "name", "country"))
         countries = sorted(
-            {(site.country, site.country_name) for site in Site.objects.all()}, key=lambda c: c[1]
+            {(country, country_name(country)) for _code, _name, country in sites},
+            key=lambda choice: choice[1],
         )
+        language = (get_language() or "en").split("-")[0]
+        topics = Topic.objects.filter(merged_into=None).order_by("name")
+        # As Topic.display_name: the name in the reader's language when there is one.
+        self.fields["site"].choices = [  # type: ignore[attr-defined]
+            ("", _("All sites")),
+            *((code, name) for code, name, _country in sites),
+        ]
         self.fields["country"].choices = [("", _("All countries")), *countries]  # type: ignore[attr-defined]
+        self.fields["topic"].choices = [  # type: ignore[attr-defined]
+            ("", _("Any topic")),
+            *(
+                (pk, str((translations or {}).get(language) or name))
+                for pk, name, translations in topics.values_list("pk", "name", "name_translations")
+            ),
+        ]
+
+    def clean_site(self) -> Site | None:
+        code = self.cleaned_data["site"]
+        return Site.objects.filter(code=code).first() if code else None
+
+    def clean_topic(self) -> Topic | None:
+        topic_id = self.cleaned_data["topic"]
+        return Topic.objects.filter(pk=topic_id, merged_into=None).first() if topic_id else None
 
 
 class InvitationForm(forms.Form):
