@@ -21,7 +21,11 @@ from pollinate.practices.models import Comment, Practice, PracticeAuthor, Practi
 def _is_author(actor: Person, practice: Practice) -> bool:
     if practice.owner_id == actor.pk:
         return True
-    return PracticeAuthor.objects.filter(practice=practice, person=actor).exists()
+    # Remembered on the instance: the practice page asks can_edit and can_manage for one viewer.
+    memo: dict[int, bool] = practice.__dict__.setdefault("_authored_by", {})
+    if actor.pk not in memo:
+        memo[actor.pk] = PracticeAuthor.objects.filter(practice=practice, person=actor).exists()
+    return memo[actor.pk]
 
 
 def can_see(actor: Person, practice: Practice) -> bool:

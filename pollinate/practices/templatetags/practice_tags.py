@@ -5,9 +5,12 @@ from functools import lru_cache
 from typing import Any
 
 from django import template
+from django.middleware.csrf import get_token
 from django.urls import reverse
-from django.utils.safestring import SafeString
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
 from pollinate.core.markdown import plain_text, render_markdown
@@ -65,31 +68,88 @@ def practice_cards(practices: Iterable[Practice | int]) -> list[dict[str, Any]]:
 
 
 @register.simple_tag(takes_context=True)
-def comment_items(context: Any, comments: Iterable[Any]) -> list[dict[str, Any]]:
-    """What each comment (and its replies) shows, computed in one pass like ``practice_cards``:
-    thirty comments through template lookups, ``timesince`` and URL tags cost about 4 ms."""
-    person = getattr(context.get("request"), "person", None)
+def comment_thread(context: Any, comments: Iterable[Any], practice_id: int) -> SafeString:
+    """The thread as ``<li>`` items, each with its replies and a reply form, built in one pass.
+
+    Thirty comments through an include, ``timesince``, ``url`` and ``csrf_token`` tags each cost
+    about 9 ms; the same markup from ``format_html`` (every value escaped) costs under one. The
+    per-viewer parts (the delete button on one's own comments, the CSRF token) are made here for
+    this request: nothing in it is cached.
+    """
+    request = context.get("request")
+    person = getattr(request, "person", None)
     me = person.pk if person is not None else None
+    marker = str(_URL_MARKER)
     author_url = reverse("people:person", args=[_URL_MARKER])
     delete_url = reverse("practices:comment_delete", args=[_URL_MARKER])
-    marker = str(_URL_MARKER)
+    reply_url = reverse("practices:comment_create", args=[practice_id])
+    csrf = format_html(
+        '<input type="hidden" name="csrfmiddlewaretoken" value="{}">',
+        get_token(request) if request is not None else "",
+    )
+    delete_label, this_comment, reply_label, your_reply = (
+        _("Delete"),
+        _("this comment"),
+        _("Reply"),
+        _("Your reply"),
+    )
 
-    def item(comment: Any, replies: list[dict[str, Any]]) -> dict[str, Any]:
+    def article(comment: Any) -> SafeString:
         author = comment.author
-        return {
-            "pk": comment.pk,
-            "author_url": author_url.replace(marker, str(author.pk)),
-            "author_name": author.display_name,
-            "site_name": author.site.name,
-            "when": comment.created_at,
-            "ago": _("%(when)s ago") % {"when": timesince(comment.created_at)},
-            "body": comment.body_rendered,
-            "delete_url": delete_url.replace(marker, str(comment.pk))
+        delete = (
+            format_html(
+                '<form method="post" action="{}">{}<button class="link-button small" type="submit">'
+                '{}<span class="visually-hidden"> {}</span></button></form>',
+                delete_url.replace(marker, str(comment.pk)),
+                csrf,
+                delete_label,
+                this_comment,
+            )
             if comment.author_id == me
-            else "",
-            "replies": replies,
-        }
+            else ""
+        )
+        return format_html(
+            '<article class="comment" id="comment-{}"><p class="comment__author">'
+            '<a href="{}">{}</a> <span class="muted small">· {} · <time datetime="{}">{}</time>'
+            '</span></p><div class="prose">{}</div>{}</article>',
+            comment.pk,
+            author_url.replace(marker, str(author.pk)),
+            author.display_name,
+            author.site.name,
+            localtime(comment.created_at).isoformat(),
+            _("%(when)s ago") % {"when": timesince(comment.created_at)},
+            comment.body_rendered,
+            delete,
+        )
 
-    return [
-        item(comment, [item(reply, []) for reply in comment.replies.all()]) for comment in comments
-    ]
+    items = []
+    for comment in comments:
+        replies = [article(reply) for reply in comment.replies.all()]
+        items.append(
+            format_html(
+                '<li>{}{}<details class="reply"><summary>{}</summary>'
+                '<form method="post" action="{}" class="form">{}'
+                '<input type="hidden" name="parent" value="{}">'
+                '<label for="reply-{}" class="visually-hidden">{}</label>'
+                '<textarea id="reply-{}" name="body" rows="2" class="input" required'
+                ' maxlength="5000"></textarea>'
+                '<button type="submit" class="button button--small">{}</button>'
+                "</form></details></li>",
+                article(comment),
+                format_html(
+                    '<ul class="list replies">{}</ul>',
+                    format_html_join("", "<li>{}</li>", ((reply,) for reply in replies)),
+                )
+                if replies
+                else "",
+                reply_label,
+                reply_url,
+                csrf,
+                comment.pk,
+                comment.pk,
+                your_reply,
+                comment.pk,
+                reply_label,
+            )
+        )
+    return mark_safe("".join(items))  # noqa: S308 -- each item is built by format_html
