@@ -191,3 +191,32 @@ def test_the_dashboard_answer_is_cached_between_requests(
     with CaptureQueriesContext(connection) as cached:
         client.get(reverse("analytics:org"))
     assert not any("analytics_dailycount" in q["sql"] for q in cached.captured_queries)
+
+
+def test_the_page_tables_escape_site_names_and_show_the_flows_the_csv_has(
+    record, site_a, site_b, bob, as_client, settings
+):
+    settings.PRIVACY_MIN_GROUP = 1
+    site_a.name = "<b>Lyon & co</b>"
+    site_a.save()
+    s = build(record, site_a, site_b)
+    body = as_client(bob).get(reverse("analytics:org")).content.decode()
+    assert "<b>Lyon" not in body
+    assert (
+        f'<tr><th scope="row">&lt;b&gt;Lyon &amp; co&lt;/b&gt;</th><td>{s.porto.name}</td>' in body
+    )
+    exported = _rows(as_client(bob).get(reverse("analytics:org_csv", args=["flows"])))
+    assert ["<b>Lyon & co</b>", s.porto.name, "1"] in exported
+
+
+def test_table_cells_are_localized_and_a_missing_figure_is_a_dash(settings):
+    from django.utils import translation
+
+    from pollinate.analytics.templatetags.analytics_tags import table_body
+
+    with translation.override("fr"):
+        html = table_body([["Lyon", 1234, 12.5, None]])
+    assert html == '<tr><th scope="row">Lyon</th><td>1234</td><td>12,5</td><td>—</td></tr>'
+    settings.USE_THOUSAND_SEPARATOR = True
+    with translation.override("fr"):
+        assert "<td>1\xa0234</td>" in table_body([["Lyon", 1234]])
