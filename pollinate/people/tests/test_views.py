@@ -301,3 +301,17 @@ def test_people_created_by_the_service_get_their_sites_time_zone(site_b) -> None
     assert person.user.email == "new@example.com"
     assert person.time_zone == "Europe/Lisbon"
     assert Activity.objects.filter(verb="person.joined", actor=person).count() == 1
+
+
+def test_person_cards_escape_what_people_write_about_themselves(as_client, bob, site_a) -> None:
+    sneaky = PersonFactory(site=site_a, display_name="<b>Eve</b>", job_title='"><script>x</script>')
+    SkillFactory(person=sneaky, topic=TopicFactory(name="<i>Lean</i>"), level=4)
+    client = as_client(bob)
+    for body in (
+        client.get("/people/", {"q": "Eve"}).content.decode(),
+        client.get("/sites/lyon/").content.decode(),
+    ):
+        assert "&lt;b&gt;Eve&lt;/b&gt;" in body
+        assert "<script>x" not in body and "&lt;script&gt;x" in body
+        assert "<b>Eve</b>" not in body
+    assert "&lt;i&gt;Lean&lt;/i&gt; · 4" in client.get("/people/", {"q": "Eve"}).content.decode()
