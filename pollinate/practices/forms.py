@@ -6,6 +6,9 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.validators import URLValidator
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -262,24 +265,48 @@ def filter_choices() -> dict[str, list[tuple[str, str]]]:
     return choices
 
 
+class FilterSelect(forms.Select):
+    """A filter ``<select>`` rendered in one pass: through Django's per-option widget templates,
+    the site, topic and country lists (hundreds of options) cost ~2 ms on every search page."""
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        chosen = set(self.format_value(value))
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (option, " selected" if str(option) in chosen else "", label)
+                for option, label in self.choices
+            ),
+        )
+        return format_html(
+            '<select name="{}"{}>{}</select>',
+            name,
+            flatatt(self.build_attrs(self.attrs, attrs)),
+            options,
+        )
+
+
 class SearchForm(forms.Form):
     """The practice filters; choices come from ``filter_choices()`` (no query per form)."""
 
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
-    topic = forms.ChoiceField(label=_("Topic"), required=False, widget=forms.Select)
-    site = forms.ChoiceField(label=_("Site"), required=False, widget=forms.Select)
-    country = forms.ChoiceField(label=_("Country"), required=False, widget=forms.Select)
+    topic = forms.ChoiceField(label=_("Topic"), required=False, widget=FilterSelect)
+    site = forms.ChoiceField(label=_("Site"), required=False, widget=FilterSelect)
+    country = forms.ChoiceField(label=_("Country"), required=False, widget=FilterSelect)
     language = forms.ChoiceField(
         label=_("Language"),
         required=False,
         choices=[("", _("Any language")), *LANGUAGE_CHOICES],
-        widget=forms.Select,
+        widget=FilterSelect,
     )
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
         choices=[("", _("Current")), *PracticeStatus.choices],
-        widget=forms.Select,
+        widget=FilterSelect,
     )
     tag = forms.ModelChoiceField(
         queryset=Tag.objects.all(), required=False, to_field_name="slug", widget=forms.HiddenInput

@@ -200,6 +200,10 @@ _RANK_FIELDS = (
 )
 
 
+# Built once: search scores every candidate (hundreds) with it.
+_STATUS_BONUS = {str(PracticeStatus.VERIFIED): 0.4, str(PracticeStatus.SHARED): 0.1}
+
+
 def quality_score(
     *,
     status: str,
@@ -214,10 +218,7 @@ def quality_score(
     helpful = math.log1p(helpful_count + learned_count) * 0.3
     age_days = max(0.0, (now - last_activity_at).total_seconds() / 86400)
     freshness = 0.5 * math.exp(-age_days / 60)
-    bonus = {PracticeStatus.VERIFIED: 0.4, PracticeStatus.SHARED: 0.1}.get(
-        PracticeStatus(status), -0.5
-    )
-    return adoptions + helpful + freshness + bonus
+    return adoptions + helpful + freshness + _STATUS_BONUS.get(status, -0.5)
 
 
 def practice_search(*, actor: Person, filters: PracticeFilters, limit: int = 50) -> list[Practice]:
@@ -669,15 +670,34 @@ def practice_provenance(
     )
 
 
+# What the thread shows of a comment and its author (a Person row is wide).
+COMMENT_SHOWN_FIELDS = (
+    "practice_id",
+    "parent_id",
+    "author_id",
+    "body",
+    "body_html",
+    "created_at",
+    "author__display_name",
+    "author__site_id",
+    "author__site__name",
+)
+
+
 def comment_tree(*, practice: Practice, limit: int | None = 30) -> list[Comment]:
     """The latest ``limit`` top-level comments (oldest first) with their replies prefetched.
 
     Two queries whatever the count; the page links to the full conversation when it is longer.
     """
-    replies = Comment.objects.select_related("author", "author__site").order_by("created_at")
+    replies = (
+        Comment.objects.select_related("author", "author__site")
+        .only(*COMMENT_SHOWN_FIELDS)
+        .order_by("created_at")
+    )
     top = (
         Comment.objects.filter(practice=practice, parent=None)
         .select_related("author", "author__site")
+        .only(*COMMENT_SHOWN_FIELDS)
         .prefetch_related(Prefetch("replies", queryset=replies))
         .order_by("-created_at", "-id")
     )

@@ -365,7 +365,7 @@ def practice_detail(request: MemberRequest, practice_id: int) -> HttpResponse:
         actor=person, practice=practice, shown=None if every_site else PROVENANCE_SHOWN
     )
     everything = request.GET.get("comments") == "all"
-    editor = can_edit(person, practice)
+    editor, manager = can_edit(person, practice), can_manage(person, practice)
     body, chips = _practice_body(request, practice, editor=editor)
     context = {
         "practice": practice,
@@ -386,15 +386,18 @@ def practice_detail(request: MemberRequest, practice_id: int) -> HttpResponse:
         "reactions": selectors.reactions_of(actor=person, practice=practice),
         "following": selectors.follow_state(actor=person, practice=practice),
         "can_edit": editor,
-        "can_manage": can_manage(person, practice),
+        "can_manage": manager,
         "is_origin_site": practice.site_id == person.site_id,
         "authors": practice.authors.select_related("site"),
-        "photo_form": PhotoForm(),
+        # The editing forms only for those who see them (building them costs a query or two).
+        "photo_form": PhotoForm() if editor else None,
         "review_form": ReviewForm(
             initial={"review_by": practice.review_by, "owner": practice.owner_id},
             practice=practice,
-        ),
-        "supersede_form": SupersedeForm(),
+        )
+        if manager
+        else None,
+        "supersede_form": SupersedeForm() if manager else None,
         "reaction_kinds": ReactionKind,
     }
     return render(request, "practices/detail.html", context)
