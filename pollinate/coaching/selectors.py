@@ -52,9 +52,17 @@ _SLOT_WINDOWS: dict[str, tuple[range, int, int]] = {
 
 def slots_to_mask(slots: Iterable[str], time_zone: str, *, at: dt.datetime | None = None) -> int:
     """UTC hour-of-week mask of local time slots, using the zone's offset at ``at`` (now)."""
-    moment = at or timezone.now()
-    offset = moment.astimezone(zoneinfo.ZoneInfo(time_zone)).utcoffset() or dt.timedelta()
-    return _slots_mask(tuple(slots), round(offset.total_seconds() / 3600))
+    return _slots_mask(tuple(slots), _offset_hours(time_zone, at or timezone.now()))
+
+
+# ZoneInfo keeps only the last few zones strongly: a list of coaches across a hundred sites'
+# zones reloaded a zone file for most of them.
+_zone = functools.lru_cache(maxsize=1024)(zoneinfo.ZoneInfo)
+
+
+def _offset_hours(time_zone: str, moment: dt.datetime) -> int:
+    offset = moment.astimezone(_zone(time_zone)).utcoffset() or dt.timedelta()
+    return round(offset.total_seconds() / 3600)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -192,6 +200,10 @@ def candidates_for(topic_ids: Iterable[int] | None = None) -> list[Candidate]:
     person_ids = [row[1] for row in rows]
     loads = coach_loads(person_ids) if topic_ids is not None else coach_loads()
     now = timezone.now()
+    # One offset per zone, not per coach: coaches share a handful of zones.
+    offsets: dict[str, int] = {}
+    for zone in {row[3] for row in rows}:
+        offsets[zone] = _offset_hours(zone, now)
     return [
         Candidate(
             coach_id=person_id,
@@ -201,7 +213,7 @@ def candidates_for(topic_ids: Iterable[int] | None = None) -> list[Candidate]:
             modes=frozenset(Mode(m) for m in modes),
             capacity=capacity,
             load=loads.get(person_id, 0),
-            hours=slots_to_mask(time_slots, time_zone, at=now),
+            hours=_slots_mask(tuple(time_slots), offsets[time_zone]),
             certified_topic_ids=frozenset(certified[offer_id]),
         )
         for offer_id, person_id, site_id, time_zone, languages, modes, capacity, time_slots in rows
