@@ -79,21 +79,21 @@ def _slots_mask(slots: tuple[str, ...], offset_hours: int) -> int:
 
 def related_topic_ids(topic: Topic) -> frozenset[int]:
     """Parent and children: a coach of a neighbouring topic can still help."""
-    ids = set(Topic.objects.filter(parent_id=topic.pk).values_list("pk", flat=True))
+    ids = set(Topic.objects.filter(parent_id=topic.pk).order_by().values_list("pk", flat=True))
     if topic.parent_id:
         ids.add(topic.parent_id)
     return frozenset(ids - {topic.pk})
 
 
 def reporting_line_ids(person: Person) -> set[int]:
-    ids = set(Person.objects.filter(manager_id=person.pk).values_list("pk", flat=True))
+    ids = set(Person.objects.filter(manager_id=person.pk).order_by().values_list("pk", flat=True))
     if person.manager_id:
         ids.add(person.manager_id)
     return ids
 
 
 def need_for(request: CoachingRequest) -> Need:
-    declined = Match.objects.filter(request=request).exclude(status__in=LIVE)
+    declined = Match.objects.filter(request=request).exclude(status__in=LIVE).order_by()
     excluded = set(declined.values_list("coach_id", flat=True)) | reporting_line_ids(
         request.learner
     )
@@ -191,9 +191,12 @@ def candidates_for(topic_ids: Iterable[int] | None = None) -> list[Candidate]:
     )
     topics: dict[int, dict[int, int]] = defaultdict(dict)
     certified: dict[int, set[int]] = defaultdict(set)
-    for offer_id, topic_id, level, coach_level in CoachTopic.objects.filter(
-        offer_id__in=offers.values("pk")
-    ).values_list("offer_id", "topic_id", "level", "coach_level"):
+    # No order: the default one (by topic name) joined every row to its topic for nothing.
+    for offer_id, topic_id, level, coach_level in (
+        CoachTopic.objects.filter(offer_id__in=[row[0] for row in rows])
+        .order_by()
+        .values_list("offer_id", "topic_id", "level", "coach_level")
+    ):
         topics[offer_id][topic_id] = level
         if coach_level != CoachLevel.APPRENTICE:
             certified[offer_id].add(topic_id)
