@@ -3,17 +3,19 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar, cast, overload
 
 from django.core.cache import cache
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.utils.translation import get_language
 
-from pollinate.people.models import Person, Site, Skill, Topic
+from pollinate.people.models import Person, Site, Skill, SkillLevel, Topic
 
 _Item = TypeVar("_Item")
+_Value = TypeVar("_Value")
 
 
 def person_list_for_site(*, site: Site) -> QuerySet[Person]:
@@ -56,32 +58,51 @@ def _topic_skills(filters: DirectoryFilters, topic_ids: list[int]) -> QuerySet[S
     return skills
 
 
-def _ranked_ids(filters: DirectoryFilters) -> QuerySet[Any]:
-    """Person ids in directory order, as narrow rows: ranking never reads a profile's wide columns.
+def _at_best_level(filters: DirectoryFilters, topic_ids: list[int], level: int) -> QuerySet[Any]:
+    """Ids, by name, of the people whose best level in these topics is ``level``."""
 
-    With a topic, people who know it or anything below it, highest level first; names break ties,
-    then ids, so a page boundary never moves between requests.
-    """
-    if filters.topic is None:
-        return (
-            Person.objects.filter(_directory_q(filters))
-            .order_by("display_name", "pk")
-            .values_list("pk", flat=True)
+    def skills(**levels: int) -> Exists:
+        return Exists(
+            Skill.objects.filter(person_id=OuterRef("pk"), topic_id__in=topic_ids, **levels)
         )
+
+    people = Person.objects.filter(_directory_q(filters), skills(level=level))
+    if level < max(SkillLevel):
+        people = people.exclude(skills(level__gt=level))
+    return people.order_by("display_name", "pk").values_list("pk", flat=True)
+
+
+def _ranked_slice(filters: DirectoryFilters, index: slice) -> list[int]:
+    """A slice of the person ids in directory order, ranked on narrow rows (never a profile's
+    wide columns). With a topic: people who know it or anything below it, highest level first;
+    names break ties, then ids, so a page boundary never moves between requests."""
+    if filters.topic is None:
+        # Read in the display-name index's order: a page stops at its end.
+        people = Person.objects.filter(_directory_q(filters)).order_by("display_name", "pk")
+        return list(people.values_list("pk", flat=True)[index])
     topic_ids = topic_descendant_ids(topic=filters.topic)
-    skills = _topic_skills(filters, topic_ids)
     if len(topic_ids) == 1:
         # One skill per person and topic: no grouping, so rows come in (topic, level) index order
         # and the page's end stops the scan; most topics are leaves.
-        return skills.order_by("-level", "person__display_name", "person_id").values_list(
-            "person_id", flat=True
+        skills = _topic_skills(filters, topic_ids).order_by(
+            "-level", "person__display_name", "person_id"
         )
-    return (
-        skills.values("person_id", "person__display_name")
-        .annotate(best_level=Max("level"))
-        .order_by("-best_level", "person__display_name", "person_id")
-        .values_list("person_id", flat=True)
-    )
+        return list(skills.values_list("person_id", flat=True)[index])
+    # A broad topic: someone may know several of its topics, and grouping every matching skill
+    # by person before the first row comes out cost 40 ms for a topic 12 000 people know.
+    # Instead the page is cut from the segments of each best level (their sizes are cached),
+    # each read by name from the name index, checking skills person by person.
+    counts = _level_counts(filters, topic_ids)
+    start, stop, _step = index.indices(sum(counts.values()))
+    ids: list[int] = []
+    offset = 0
+    for level in sorted(counts, reverse=True):
+        size = counts[level]
+        low, high = max(start - offset, 0), min(stop - offset, size)
+        if low < high:
+            ids.extend(_at_best_level(filters, topic_ids, level)[low:high])
+        offset += size
+    return ids
 
 
 # Directory totals ("20 000 people") cost a scan of every matching row; they are cached per filter
@@ -96,10 +117,11 @@ def people_counts_changed() -> None:
     cache.set(_COUNT_GENERATION, time.time_ns(), None)
 
 
-def person_count(*, filters: DirectoryFilters) -> int:
-    """How many people ``person_list`` holds, cached until the next change (one cache read)."""
+def _cached(kind: str, filters: DirectoryFilters, compute: Callable[[], _Value]) -> _Value:
+    """``compute()`` for these filters, cached until the next change (one cache read)."""
     parts = [
-        filters.query.casefold(),
+        kind,
+        filters.query,
         filters.site.pk if filters.site else "",
         filters.country,
         filters.topic.pk if filters.topic else "",
@@ -111,14 +133,36 @@ def person_count(*, filters: DirectoryFilters) -> int:
     generation = found.get(_COUNT_GENERATION, 0)
     cached = found.get(key)
     if cached is not None and cached[0] == generation:
-        return int(cached[1])
+        return cast(_Value, cached[1])
+    value = compute()
+    cache.set(key, (generation, value), COUNT_TTL)
+    return value
+
+
+def _level_counts(filters: DirectoryFilters, topic_ids: list[int]) -> dict[int, int]:
+    """How many people have each best level in these topics: the ranking's segments."""
+
+    def compute() -> dict[int, int]:
+        best = (
+            _topic_skills(filters, topic_ids)
+            .order_by()
+            .values("person_id")
+            .annotate(best_level=Max("level"))
+            .values_list("best_level", flat=True)
+        )
+        return dict(Counter(best))
+
+    return _cached("levels", filters, compute)
+
+
+def person_count(*, filters: DirectoryFilters) -> int:
+    """How many people ``person_list`` holds, cached until the next change (one cache read)."""
     if filters.topic is None:
-        total = Person.objects.filter(_directory_q(filters)).count()
-    else:
-        skills = _topic_skills(filters, topic_descendant_ids(topic=filters.topic))
-        total = skills.order_by().values("person_id").distinct().count()
-    cache.set(key, (generation, total), COUNT_TTL)
-    return total
+        return _cached("total", filters, Person.objects.filter(_directory_q(filters)).count)
+    topic_ids = topic_descendant_ids(topic=filters.topic)
+    if len(topic_ids) > 1:
+        return sum(_level_counts(filters, topic_ids).values())
+    return _cached("total", filters, _topic_skills(filters, topic_ids).count)
 
 
 class _Directory(Sequence[_Item]):
@@ -146,7 +190,7 @@ class _Directory(Sequence[_Item]):
             if not found:
                 raise IndexError(index)
             return found[0]
-        return self._load(list(_ranked_ids(self.filters)[index]))
+        return self._load(_ranked_slice(self.filters, index))
 
     def _load(self, wanted: list[int]) -> list[_Item]:
         raise NotImplementedError
