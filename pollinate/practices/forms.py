@@ -265,6 +265,9 @@ def filter_choices() -> dict[str, list[tuple[str, str]]]:
     return choices
 
 
+_rendered_options: dict[tuple[int, frozenset[str]], tuple[Any, SafeString]] = {}
+
+
 class FilterSelect(forms.Select):
     """A filter ``<select>`` rendered in one pass: through Django's per-option widget templates,
     the site, topic and country lists (hundreds of options) cost ~2 ms on every search page."""
@@ -273,14 +276,25 @@ class FilterSelect(forms.Select):
         self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
     ) -> SafeString:
         chosen = set(self.format_value(value))
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (option, " selected" if str(option) in chosen else "", label)
-                for option, label in self.choices
-            ),
-        )
+        # The long lists are the shared ``filter_choices()`` lists: their options are rendered
+        # once per list and selection (the entry holds the list, so its id is not reused).
+        key = (id(self.choices), frozenset(chosen))
+        cached = _rendered_options.get(key)
+        if cached is not None and cached[0] is self.choices:
+            options = cached[1]
+        else:
+            options = format_html_join(
+                "",
+                '<option value="{}"{}>{}</option>',
+                (
+                    (option, " selected" if str(option) in chosen else "", label)
+                    for option, label in self.choices
+                ),
+            )
+            if len(self.choices) > 20:  # short lists are copied per form: not worth keeping
+                if len(_rendered_options) > 2000:
+                    _rendered_options.clear()  # lists rebuilt since leave entries no one reads
+                _rendered_options[key] = (self.choices, options)
         return format_html(
             '<select name="{}"{}>{}</select>',
             name,
