@@ -291,7 +291,7 @@ class FilterSelect(forms.Select):
                     for option, label in self.choices
                 ),
             )
-            if len(self.choices) > 20:  # short lists are copied per form: not worth keeping
+            if len(list(self.choices)) > 20:  # short lists are copied per form: not worth keeping
                 if len(_rendered_options) > 2000:
                     _rendered_options.clear()  # lists rebuilt since leave entries no one reads
                 _rendered_options[key] = (self.choices, options)
