@@ -128,6 +128,10 @@ def _cached(kind: str, filters: DirectoryFilters, compute: Callable[[], _Value])
         filters.language,
         filters.min_level,
     ]
+    return _cached_until_changed(parts, compute)
+
+
+def _cached_until_changed(parts: list[Any], compute: Callable[[], _Value]) -> _Value:
     key = "people:count:" + hashlib.sha256(repr(parts).encode()).hexdigest()
     found = cache.get_many([_COUNT_GENERATION, key])
     generation = found.get(_COUNT_GENERATION, 0)
@@ -256,15 +260,21 @@ def topic_descendant_ids(*, topic: Topic) -> list[int]:
 
 
 def site_knowledge(*, site: Site, limit: int = 12) -> list[tuple[Topic, int, int]]:
-    """What a site knows: topics with how many people are proficient (level ≥ 3) and experts."""
-    rows = (
-        Skill.objects.filter(person__site=site, person__user__is_active=True, level__gte=3)
-        .values("topic")
-        .annotate(proficient=Count("id"), experts=Count("id", filter=Q(level=4)))
-        .order_by("-proficient", "-experts")[:limit]
-    )
-    topics = Topic.objects.in_bulk([row["topic"] for row in rows])
-    return [(topics[row["topic"]], row["proficient"], row["experts"]) for row in rows]
+    """What a site knows: topics with how many people are proficient (level ≥ 3) and experts.
+
+    Cached like the directory totals: it moves with the same skill and account changes."""
+
+    def compute() -> list[tuple[Topic, int, int]]:
+        rows = (
+            Skill.objects.filter(person__site=site, person__user__is_active=True, level__gte=3)
+            .values("topic")
+            .annotate(proficient=Count("id"), experts=Count("id", filter=Q(level=4)))
+            .order_by("-proficient", "-experts", "topic")[:limit]
+        )
+        topics = Topic.objects.in_bulk([row["topic"] for row in rows])
+        return [(topics[row["topic"]], row["proficient"], row["experts"]) for row in rows]
+
+    return _cached_until_changed(["site-knowledge", site.pk, limit], compute)
 
 
 def topic_tree() -> list[Topic]:

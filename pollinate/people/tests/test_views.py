@@ -315,3 +315,19 @@ def test_person_cards_escape_what_people_write_about_themselves(as_client, bob, 
         assert "<script>x" not in body and "&lt;script&gt;x" in body
         assert "<b>Eve</b>" not in body
     assert "&lt;i&gt;Lean&lt;/i&gt; · 4" in client.get("/people/", {"q": "Eve"}).content.decode()
+
+
+def test_what_a_site_knows_follows_skill_changes(
+    as_client, bob, alice, django_capture_on_commit_callbacks
+) -> None:
+    from pollinate.people.services import skill_set
+
+    kaizen = TopicFactory(name="Kaizen")
+    client = as_client(bob)
+    assert client.get("/sites/lyon/").context["knowledge"] == []
+    with django_capture_on_commit_callbacks(execute=True):
+        skill_set(actor=alice, person=alice, topic=kaizen, level=4)
+    assert client.get("/sites/lyon/").context["knowledge"] == [(kaizen, 1, 1)]
+    with django_capture_on_commit_callbacks(execute=True):
+        skill_set(actor=alice, person=alice, topic=kaizen, level=None)
+    assert client.get("/sites/lyon/").context["knowledge"] == []
