@@ -7,6 +7,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from pollinate.analytics.tests.scenario import build
 from pollinate.people.models import RoleName
@@ -220,3 +223,33 @@ def test_table_cells_are_localized_and_a_missing_figure_is_a_dash(settings):
     settings.USE_THOUSAND_SEPARATOR = True
     with translation.override("fr"):
         assert "<td>1\xa0234</td>" in table_body([["Lyon", 1234]])
+
+
+cell_values = st.one_of(
+    st.none(),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+    st.booleans(),
+)
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(st.lists(cell_values, min_size=1, max_size=5), max_size=4),
+    language=st.sampled_from(["en", "fr"]),
+)
+def test_table_rows_read_as_the_template_would_write_them(rows, language):
+    from django.template import Context, Template
+    from django.utils import translation
+
+    from pollinate.analytics.templatetags.analytics_tags import table_body
+
+    template = Template(
+        "{% for row in rows %}<tr>{% for cell in row %}{% if forloop.first %}"
+        '<th scope="row">{% if cell is None %}—{% else %}{{ cell }}{% endif %}</th>'
+        "{% else %}<td>{% if cell is None %}—{% else %}{{ cell }}{% endif %}</td>{% endif %}"
+        "{% endfor %}</tr>{% if not forloop.last %}\n{% endif %}{% endfor %}"
+    )
+    with translation.override(language):
+        assert table_body(rows) == template.render(Context({"rows": rows}))
