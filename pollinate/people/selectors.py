@@ -204,7 +204,11 @@ class DirectoryPeople(_Directory[Person]):
     """Directory pages as people, with their site (cards add their skills in one more query)."""
 
     def _load(self, wanted: list[int]) -> list[Person]:
-        by_id = Person.objects.select_related("site").in_bulk(wanted)
+        # Only what a card shows: profiles carry a bio, languages and more that lists never use.
+        people = Person.objects.select_related("site").only(
+            "display_name", "job_title", "photo", "site__name"
+        )
+        by_id = people.in_bulk(wanted)
         return [by_id[pk] for pk in wanted if pk in by_id]
 
 
