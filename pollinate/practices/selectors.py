@@ -233,18 +233,10 @@ def practice_search_ids(*, actor: Person, filters: PracticeFilters, limit: int =
     match so that a strong text match still outranks a popular but weak one. Candidates are ranked
     on a few columns; no card is loaded here (``RankedPractices`` loads the page shown).
     """
-    candidates = search_ids(PRACTICE, filters.query)
-    if not candidates:
+    relevance, rows = _search_rows(filters)
+    if not relevance:
         return []
-    relevance = dict(candidates)
     best = max(relevance.values())
-    # Driven by the candidate ids (primary key lookups) with visibility applied here: written as
-    # a filter, the "public or mine" OR made SQLite walk every public practice instead.
-    rows = list(
-        _narrowed(Practice.objects.filter(pk__in=list(relevance)), filters)
-        .order_by()
-        .values_list(*_RANK_FIELDS)
-    )
     wanted = {filters.status} if filters.status else set(PUBLIC_STATUSES) | {PracticeStatus.DRAFT}
     drafts = [row[0] for row in rows if row[2] == PracticeStatus.DRAFT and row[1] != actor.pk]
     authored = set(
@@ -273,6 +265,46 @@ def practice_search_ids(*, actor: Person, filters: PracticeFilters, limit: int =
         scored.append((text + quality, pk))
     scored.sort(reverse=True)
     return [pk for _score, pk in scored[:limit]]
+
+
+# The candidates of a query and their ranking columns, before anyone's visibility is applied:
+# the same for every viewer. Kept per process for a minute and dropped by any change that counts
+# reset (a practice created, shared, edited, retired...), so a new or edited practice is found at
+# once; adoptions and reactions move the ranking within the minute.
+SEARCH_TTL = 60
+search_cache = LocMemCache(
+    "pollinate-practice-search", {"TIMEOUT": SEARCH_TTL, "OPTIONS": {"MAX_ENTRIES": 500}}
+)
+
+
+def _search_rows(filters: PracticeFilters) -> tuple[dict[int, float], list[tuple[Any, ...]]]:
+    parts = [
+        cache.get(_COUNT_GENERATION, 0),
+        filters.query,
+        filters.topic.pk if filters.topic else "",
+        filters.tag.pk if filters.tag else "",
+        filters.site.pk if filters.site else "",
+        filters.country,
+        filters.language,
+    ]
+    key = hashlib.sha256(repr(parts).encode()).hexdigest()
+    cached = search_cache.get(key)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    relevance = dict(search_ids(PRACTICE, filters.query))
+    # Driven by the candidate ids (primary key lookups) with visibility applied by the caller:
+    # written as a filter, the "public or mine" OR made SQLite walk every public practice instead.
+    rows = (
+        list(
+            _narrowed(Practice.objects.filter(pk__in=list(relevance)), filters)
+            .order_by()
+            .values_list(*_RANK_FIELDS)
+        )
+        if relevance
+        else []
+    )
+    search_cache.set(key, (relevance, rows), SEARCH_TTL)
+    return relevance, rows
 
 
 class RankedPractices(Sequence[Practice]):

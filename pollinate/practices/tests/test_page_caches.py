@@ -19,16 +19,8 @@ from pollinate.practices.models import Practice
 from pollinate.practices.selectors import card_cache, practice_counts_changed
 from pollinate.practices.tests.conftest import png_upload
 from pollinate.practices.tests.factories import PracticeFactory
-from pollinate.practices.views import body_cache
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _empty_caches() -> None:
-    # The caches live in the process: a test must not read what an earlier test left.
-    card_cache.clear()
-    body_cache.clear()
 
 
 def _page(client: Any, practice: Practice) -> str:
@@ -160,3 +152,30 @@ def test_list_pages_cost_the_same_queries_cold_or_warm_whatever_their_length(
     assert cold_small == cold_large
     # A warm page reads no practice row beyond the stamps: three queries fewer than a cold one.
     assert warm_large == cold_large - 3
+
+
+def test_a_cached_search_finds_a_new_or_renamed_practice_at_once_and_keeps_drafts_private(
+    as_client: Any,
+    alice: Person,
+    charlie: Person,
+    practice: Practice,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    def found(client: Any, query: str) -> str:
+        return client.get(reverse("practices:list"), {"q": query}).content.decode()
+
+    reader, author = as_client(charlie), as_client(alice)
+    assert "Torque check before each shift" in found(reader, "torque")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.practice_create(actor=alice, title="Torque marks on every nut", steps="Paint.")
+        services.practice_create(
+            actor=alice, title="Torque draft idea", steps="Not ready.", share=False
+        )
+    page = found(reader, "torque")
+    assert "Torque marks on every nut" in page
+    assert "Torque draft idea" not in page  # the cached candidates hold it; Charlie may not see it
+    assert "Torque draft idea" in found(author, "torque")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _edit(practice, alice, title="Spanner check before each shift")
+    assert "Spanner check before each shift" in found(reader, "spanner")
