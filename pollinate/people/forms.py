@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 import zoneinfo
 from typing import Any
 
@@ -103,13 +104,56 @@ class SkillForm(forms.Form):
     level = forms.TypedChoiceField(label=_("Level"), choices=SkillLevel.choices, coerce=int)
 
 
+# The directory's filter choices (every site, country and topic) are kept per language in each
+# process, as the practice filters are: building them read the sites and topics on every request.
+# Saving or deleting a site or topic clears them here (signals wired in apps.py); other worker
+# processes refresh within DIRECTORY_CHOICES_TTL seconds.
+DIRECTORY_CHOICES_TTL = 60.0
+_directory_choices: dict[str, tuple[float, dict[str, list[tuple[str, str]]]]] = {}
+
+
+def directory_choices_clear(**_kwargs: Any) -> None:
+    _directory_choices.clear()
+
+
+def directory_choices() -> dict[str, list[tuple[str, str]]]:
+    """The site, country and topic choices of the directory filters, in the active language."""
+    language = get_language() or "en"
+    now = time.monotonic()
+    cached = _directory_choices.get(language)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    sites = list(Site.objects.order_by("name").values_list("code", "name", "country"))
+    short = language.split("-")[0]
+    topics = Topic.objects.filter(merged_into=None).order_by("name")
+    choices = {
+        "site": [("", str(_("All sites"))), *((code, name) for code, name, _country in sites)],
+        "country": [
+            ("", str(_("All countries"))),
+            *sorted(
+                {(country, country_name(country)) for _code, _name, country in sites},
+                key=lambda choice: choice[1],
+            ),
+        ],
+        "topic": [
+            ("", str(_("Any topic"))),
+            # As Topic.display_name: the name in the reader's language when there is one.
+            *(
+                (str(pk), str((translations or {}).get(short) or name))
+                for pk, name, translations in topics.values_list("pk", "name", "name_translations")
+            ),
+        ],
+    }
+    _directory_choices[language] = (now + DIRECTORY_CHOICES_TTL, choices)
+    return choices
+
+
 class DirectoryForm(forms.Form):
     # Filters are optional by nature; the field partial leaves out the "(optional)" marker.
     is_filter = True
 
     q = forms.CharField(label=_("Name or job"), required=False, max_length=100)
-    # Plain choice fields filled from narrow rows: model choice fields built a model instance per
-    # site and topic on every directory request, and read the sites twice. ``clean_site`` and
+    # Plain choice fields over ``directory_choices()`` (no query per form); ``clean_site`` and
     # ``clean_topic`` still hand the view the chosen Site and Topic.
     site = forms.ChoiceField(label=_("Site"), required=False)
     country = forms.ChoiceField(label=_("Country"), required=False)
@@ -120,26 +164,10 @@ class DirectoryForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        sites = list(Site.objects.order_by("name").values_list("code", "name", "country"))
-        countries = sorted(
-            {(country, country_name(country)) for _code, _name, country in sites},
-            key=lambda choice: choice[1],
-        )
-        language = (get_language() or "en").split("-")[0]
-        topics = Topic.objects.filter(merged_into=None).order_by("name")
-        # As Topic.display_name: the name in the reader's language when there is one.
-        self.fields["site"].choices = [  # type: ignore[attr-defined]
-            ("", _("All sites")),
-            *((code, name) for code, name, _country in sites),
-        ]
-        self.fields["country"].choices = [("", _("All countries")), *countries]  # type: ignore[attr-defined]
-        self.fields["topic"].choices = [  # type: ignore[attr-defined]
-            ("", _("Any topic")),
-            *(
-                (pk, str((translations or {}).get(language) or name))
-                for pk, name, translations in topics.values_list("pk", "name", "name_translations")
-            ),
-        ]
+        for name, choices in directory_choices().items():
+            field = self.fields[name]
+            # Assigned to the field and its widget directly: the choices setter copies the list.
+            field._choices = field.widget.choices = choices  # type: ignore[attr-defined]
 
     def clean_site(self) -> Site | None:
         code = self.cleaned_data["site"]

@@ -331,3 +331,13 @@ def test_what_a_site_knows_follows_skill_changes(
     with django_capture_on_commit_callbacks(execute=True):
         skill_set(actor=alice, person=alice, topic=kaizen, level=None)
     assert client.get("/sites/lyon/").context["knowledge"] == []
+
+
+def test_the_directory_filters_offer_a_topic_as_soon_as_it_is_created(as_client, bob) -> None:
+    client = as_client(bob)
+    assert "Ultrasonic testing" not in client.get("/people/").content.decode()
+    topic = TopicFactory(name="Ultrasonic testing")
+    body = client.get("/people/").content.decode()
+    assert f'<option value="{topic.pk}">Ultrasonic testing</option>' in body
+    selected = client.get("/people/", {"topic": topic.pk}).content.decode()
+    assert f'<option value="{topic.pk}" selected>Ultrasonic testing</option>' in selected
