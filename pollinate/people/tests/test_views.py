@@ -159,7 +159,7 @@ def test_the_directory_query_count_does_not_grow_with_the_people_shown(
     people_counts_changed()
     large = [queries_of(url) for url in urls]
     assert small == large
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(12):
         body = client.get(f"/people/?topic={topic.pk}").content.decode()
     assert body.count('class="person-card"') == 24
     assert "30 people" in body
