@@ -469,14 +469,44 @@ def _cursor_parse(cursor: str | None) -> tuple[datetime, int] | None:
 FEED_TOPIC_WINDOW = 4000
 
 
-def _newest_union(querysets: Sequence[QuerySet[Practice]]) -> list[tuple[Any, int, int]]:
+_SITE_MARKER = -987654321
+
+
+def _per_site(
+    queryset: QuerySet[Practice], site_ids: Sequence[int], *, limit: int
+) -> list[tuple[str, Any]]:
+    """``queryset.filter(site_id=…)`` for each site as (SQL, params), compiled once: the ORM
+    spent ~0.3 ms compiling each of the ten or so per-site parts of a feed."""
+    sql, params = (
+        queryset.filter(site_id=_SITE_MARKER)
+        .values_list("last_activity_at", "pk")[:limit]
+        .query.sql_with_params()
+    )
+    if list(params).count(_SITE_MARKER) != 1:  # not the shape expected: compile each part
+        return [
+            queryset.filter(site_id=site_id)
+            .values_list("last_activity_at", "pk")[:limit]
+            .query.sql_with_params()
+            for site_id in site_ids
+        ]
+    at = list(params).index(_SITE_MARKER)
+    return [(sql, (*params[:at], site_id, *params[at + 1 :])) for site_id in site_ids]
+
+
+def _newest_union(
+    querysets: Sequence[QuerySet[Practice] | tuple[str, Any]],
+) -> list[tuple[Any, int, int]]:
     """(last activity, id, source) rows of several small "newest first, LIMIT k" queries, run as
     one statement: each part walks an index in order and stops, instead of one OR that sorts every
-    practice of every followed site."""
+    practice of every followed site. A part is a queryset or its compiled (SQL, params)."""
     parts: list[str] = []
     params: list[Any] = []
     for index, queryset in enumerate(querysets):
-        sql, part_params = queryset.values_list("last_activity_at", "pk").query.sql_with_params()
+        sql, part_params = (
+            queryset
+            if isinstance(queryset, tuple)
+            else queryset.values_list("last_activity_at", "pk").query.sql_with_params()
+        )
         parts.append(f"SELECT f{index}.*, {index} FROM ({sql}) f{index}")  # noqa: S608 -- ORM SQL
         params.extend(part_params)
     if not parts:
@@ -511,9 +541,9 @@ def practice_feed(*, actor: Person, cursor: str | None = None, size: int = 12) -
         ]
     else:
         through = Practice.topics.through.objects.filter(topic_id__in=topic_ids)
-        sources = [
-            newest.filter(site_id=site_id)[: size + 1] for site_id in dict.fromkeys(site_ids)
-        ]
+        sources: list[QuerySet[Practice] | tuple[str, Any]] = list(
+            _per_site(newest, list(dict.fromkeys(site_ids)), limit=size + 1)
+        )
         sources.append(
             newest.filter(
                 pk__in=Follow.objects.filter(person=actor, practice__isnull=False).values(
@@ -555,9 +585,16 @@ def _aware(stamp: Any) -> datetime:
 
 
 def adoptions_by_site(*, site: Site, limit: int = 6) -> QuerySet[Adoption]:
-    return Adoption.objects.filter(site=site).select_related(
-        "practice", "practice__site", "recorded_by"
-    )[:limit]
+    """The home page's "taken up here": a link, a status and the origin site of each."""
+    return (
+        Adoption.objects.filter(site=site)
+        .select_related("practice", "practice__site")
+        .only("status", "site_id", "practice__title", "practice__site__name")[:limit]
+    )
+
+
+# What the home page's short lists show of a practice (a row carries its texts twice).
+PRACTICE_LINK_FIELDS = ("title", "status", "site_id", "owner_id", "review_by")
 
 
 def my_practices(*, actor: Person, limit: int = 6) -> QuerySet[Practice]:
@@ -566,13 +603,17 @@ def my_practices(*, actor: Person, limit: int = 6) -> QuerySet[Practice]:
             pk__in=PracticeAuthor.objects.filter(person=actor).values("practice_id")
         )
         .exclude(status=PracticeStatus.RETIRED)
-        .select_related("site")
+        .only(*PRACTICE_LINK_FIELDS)
         .order_by("-updated_at")[:limit]
     )
 
 
 def practices_needing_review(*, actor: Person) -> QuerySet[Practice]:
-    return Practice.objects.live().filter(owner=actor, review_by__lte=timezone.localdate())
+    return (
+        Practice.objects.live()
+        .filter(owner=actor, review_by__lte=timezone.localdate())
+        .only(*PRACTICE_LINK_FIELDS)
+    )
 
 
 # ---------------------------------------------------------------------------------------------
