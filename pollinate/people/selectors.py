@@ -6,6 +6,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, TypeVar, cast, overload
 
 from django.core.cache import cache
@@ -72,7 +73,7 @@ def _at_best_level(filters: DirectoryFilters, topic_ids: list[int], level: int) 
     return people.order_by("display_name", "pk").values_list("pk", flat=True)
 
 
-def _ranked_slice(filters: DirectoryFilters, index: slice) -> list[int]:
+def _ranked_slice(filters: DirectoryFilters, topic_ids: list[int], index: slice) -> list[int]:
     """A slice of the person ids in directory order, ranked on narrow rows (never a profile's
     wide columns). With a topic: people who know it or anything below it, highest level first;
     names break ties, then ids, so a page boundary never moves between requests."""
@@ -80,7 +81,6 @@ def _ranked_slice(filters: DirectoryFilters, index: slice) -> list[int]:
         # Read in the display-name index's order: a page stops at its end.
         people = Person.objects.filter(_directory_q(filters)).order_by("display_name", "pk")
         return list(people.values_list("pk", flat=True)[index])
-    topic_ids = topic_descendant_ids(topic=filters.topic)
     if len(topic_ids) == 1:
         # One skill per person and topic: no grouping, so rows come in (topic, level) index order
         # and the page's end stops the scan; most topics are leaves.
@@ -161,9 +161,16 @@ def _level_counts(filters: DirectoryFilters, topic_ids: list[int]) -> dict[int, 
 
 def person_count(*, filters: DirectoryFilters) -> int:
     """How many people ``person_list`` holds, cached until the next change (one cache read)."""
+    return _person_count(filters, _topic_ids(filters))
+
+
+def _topic_ids(filters: DirectoryFilters) -> list[int]:
+    return topic_descendant_ids(topic=filters.topic) if filters.topic is not None else []
+
+
+def _person_count(filters: DirectoryFilters, topic_ids: list[int]) -> int:
     if filters.topic is None:
         return _cached("total", filters, Person.objects.filter(_directory_q(filters)).count)
-    topic_ids = topic_descendant_ids(topic=filters.topic)
     if len(topic_ids) > 1:
         return sum(_level_counts(filters, topic_ids).values())
     return _cached("total", filters, _topic_skills(filters, topic_ids).count)
@@ -176,8 +183,13 @@ class _Directory(Sequence[_Item]):
     def __init__(self, filters: DirectoryFilters) -> None:
         self.filters = filters
 
+    @cached_property
+    def topic_ids(self) -> list[int]:
+        # Read once per list: the total and the page both need them.
+        return _topic_ids(self.filters)
+
     def __len__(self) -> int:
-        return person_count(filters=self.filters)
+        return _person_count(self.filters, self.topic_ids)
 
     def __iter__(self) -> Iterator[_Item]:
         return iter(self[:])
@@ -194,7 +206,7 @@ class _Directory(Sequence[_Item]):
             if not found:
                 raise IndexError(index)
             return found[0]
-        return self._load(_ranked_slice(self.filters, index))
+        return self._load(_ranked_slice(self.filters, self.topic_ids, index))
 
     def _load(self, wanted: list[int]) -> list[_Item]:
         raise NotImplementedError
