@@ -701,6 +701,8 @@ def practice_provenance(
         .select_related("site", "adaptation")
         .only(*ADOPTION_SHOWN_FIELDS)
         .in_bulk()
+        if wanted
+        else {}
     )
     site_ids = {site_id for _pk, site_id in pairs}
     adoptions = [by_id[pk] for pk, _site_id in latest]
@@ -718,6 +720,8 @@ def practice_provenance(
             .exclude(pk__in=seen)
             .values_list("pk", flat=True)[:400]
         )
+        if not child_ids:  # most practices were never adapted: no second query
+            break
         children = list(
             visible.filter(pk__in=child_ids)
             .select_related("site")
@@ -730,7 +734,11 @@ def practice_provenance(
         frontier = [child.pk for child in children]
         depth += 1
     site_ids.update(child.site_id for _depth, child in descendants)
-    codes = Site.objects.filter(pk__in=site_ids).values_list("country", flat=True).distinct()
+    codes = (
+        Site.objects.filter(pk__in=site_ids).values_list("country", flat=True).distinct()
+        if site_ids
+        else []
+    )
     countries = sorted({country_name(code) for code in codes})
     return Provenance(
         ancestors=ancestors,
