@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from django.test import Client
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -43,6 +44,17 @@ PASSWORD = "correct-horse-battery"  # noqa: S105 -- test persona password
 @pytest.fixture(autouse=True)
 def _isolated_media(settings: object, tmp_path: object) -> None:
     settings.MEDIA_ROOT = str(tmp_path / "media")  # type: ignore[attr-defined,operator]
+
+
+@pytest.fixture(autouse=True)
+def _language_reset() -> Iterator[None]:
+    """Each test starts in the default language: a request in French must not leave the test
+    process speaking French to the next test (the locale middleware activates per thread)."""
+    from django.utils import translation
+
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
