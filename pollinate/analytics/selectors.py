@@ -166,12 +166,17 @@ def adoption_curve(*, topic_id: int = 0, site_id: int = ALL) -> list[tuple[date,
     return curve
 
 
-def distributions(kind: str, column: str, **fixed: int) -> dict[int, list[metrics.Cell]]:
-    """Duration histograms, one per value of ``column``: (bucket, count, sum in ms) cells."""
+def distributions(
+    kind: str, column: str, *, only: Iterable[int] | None = None, **fixed: int
+) -> dict[int, list[metrics.Cell]]:
+    """Duration histograms, one per value of ``column`` (those in ``only`` when given): (bucket,
+    count, sum in ms) cells."""
     where = {"site_id": ALL, "topic_id": 0, **fixed}
     where.pop(column)
     found: dict[int, list[metrics.Cell]] = defaultdict(list)
     rows = DurationBucket.objects.filter(kind=kind, **where)
+    if only is not None:
+        rows = rows.filter(**{f"{column}__in": list(only)})
     for key, bucket, n, total_ms in rows.values_list(column, "bucket", "count", "total_ms"):
         if key != ALL:
             found[key].append((bucket, n, total_ms))
@@ -328,7 +333,12 @@ def _responsiveness(counts: dict[str, int], hours: list[metrics.Cell]) -> dict[s
     }
 
 
-def _responsiveness_tables(k: int, *, site_id: int = ALL, by_site: bool) -> list[Table]:
+def _responsiveness_tables(
+    k: int, *, site_id: int = ALL, by_site: bool, limit: int | None = None
+) -> list[Table]:
+    """Questions answered and how fast, per topic (and per site); with ``limit`` only the groups
+    with the most questions get their figures and histograms read (the page), ``hidden`` counting
+    the rest. Suppression is decided over every group either way."""
     columns = [
         _("Questions"),
         _("Answered (%)"),
@@ -359,13 +369,21 @@ def _responsiveness_tables(k: int, *, site_id: int = ALL, by_site: bool) -> list
         for (kind, group), n in tallies(column, kinds=_QUESTION_KINDS, **fixed).items():
             if group != 0 or column == "site_id":
                 counts[group][kind] = n
-        hours = distributions(rollups.HOURS_TO_FIRST_ANSWER, column, **fixed)
         asked = {g: c.get(Kind.ASKED, 0) for g, c in counts.items() if c.get(Kind.ASKED, 0)}
         groups = {g: (people.get(g, 0), float(n)) for g, n in asked.items()}
         shown = metrics.suppress(groups, k)
+        # Most questions first, then by id: the page's rows are the CSV's first rows.
+        ordered = sorted(shown, key=lambda g: (-asked[g], g))
+        listed = ordered if limit is None else ordered[:limit]
+        hours = distributions(
+            rollups.HOURS_TO_FIRST_ANSWER,
+            column,
+            only=None if limit is None else listed,
+            **fixed,
+        )
         names = topic_names if key == "topics" else site_names
         rows = []
-        for group in sorted(shown, key=lambda g: -asked[g]):
+        for group in listed:
             figures = _responsiveness(counts[group], hours.get(group, []))
             rows.append(
                 [
@@ -384,6 +402,7 @@ def _responsiveness_tables(k: int, *, site_id: int = ALL, by_site: bool) -> list
                 columns=[label, *columns],
                 rows=rows,
                 withheld=len(groups) - len(shown),
+                hidden=len(ordered) - len(listed),
             )
         )
     return tables
@@ -480,16 +499,26 @@ def _cached(key: str, build: Any) -> Any:
 
 
 # The rows of a table a dashboard page shows (the largest; the curve shows every n-th week). The
-# flows table is built to this length for the page and whole only for the CSV and the API.
+# flows and responsiveness tables are built to this length for the page, and whole only for the
+# CSV and the API.
 PAGE_ROWS = 25
 
 
+def _whole_tables(site_filter: int | None) -> dict[str, Table]:
+    k = k_min()
+    tables = {"flows": _flow_table(site_filter, k)[0]}
+    site_id = ALL if site_filter is None else site_filter
+    for table in _responsiveness_tables(k, site_id=site_id, by_site=site_filter is None):
+        tables[table.key] = table
+    return tables
+
+
 def _complete(board: Dashboard, key: str, site_filter: int | None) -> Dashboard:
-    """The dashboard with its flows table whole: every shown site pair, for the CSV and API."""
-    if not board.safe or "flows" not in board.tables:
+    """The dashboard with the tables the page cuts made whole, for the CSV and the API."""
+    if not board.safe:
         return board
-    table: Table = _cached(f"{key}:flows", lambda: _flow_table(site_filter, k_min())[0])
-    return replace(board, tables={**board.tables, "flows": table})
+    whole: dict[str, Table] = _cached(f"{key}:whole", lambda: _whole_tables(site_filter))
+    return replace(board, tables={**board.tables, **whole})
 
 
 def _updated_at() -> datetime | None:
@@ -517,8 +546,8 @@ def org_dashboard_refresh() -> None:
     seconds = int(settings.ANALYTICS_CACHE_SECONDS)
     if seconds > 0:
         cache.set(f"analytics:org:k{k_min()}", _org_dashboard(), seconds)
-        # The whole flows table (CSV, API) is rebuilt when next asked for, from the new rollups.
-        cache.delete(f"analytics:org:flows:k{k_min()}")
+        # The whole tables (CSV, API) are rebuilt when next asked for, from the new rollups.
+        cache.delete(f"analytics:org:whole:k{k_min()}")
 
 
 def _org_dashboard() -> Dashboard:
@@ -585,7 +614,7 @@ def _org_dashboard() -> Dashboard:
     ]
     board.tables["flows"] = flows_table
     board.tables["contributions"] = _site_table(k)
-    for table in _responsiveness_tables(k, by_site=True):
+    for table in _responsiveness_tables(k, by_site=True, limit=PAGE_ROWS):
         board.tables[table.key] = table
     board.tables["coverage"] = _coverage_table(k)
     board.tables["curve"] = _curve_table(board.curve)
@@ -678,7 +707,7 @@ def _site_dashboard(site: Site) -> Dashboard:
         Figure(_("Reflections written here"), took.get(Kind.REFLECTED, 0)),
     ]
     board.tables["flows"] = flows_table
-    for table in _responsiveness_tables(k, site_id=site.pk, by_site=False):
+    for table in _responsiveness_tables(k, site_id=site.pk, by_site=False, limit=PAGE_ROWS):
         board.tables[table.key] = table
     board.tables["curve"] = _curve_table(board.curve)
     return board

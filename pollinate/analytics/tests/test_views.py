@@ -253,3 +253,24 @@ def test_table_rows_read_as_the_template_would_write_them(rows, language):
     )
     with translation.override(language):
         assert table_body(rows) == template.render(Context({"rows": rows}))
+
+
+def test_a_page_cut_to_its_largest_rows_leaves_the_rest_to_the_csv(
+    record, site_a, site_b, bob, as_client, settings, monkeypatch
+):
+    from pollinate.analytics import selectors
+
+    settings.PRIVACY_MIN_GROUP = 1
+    monkeypatch.setattr(selectors, "PAGE_ROWS", 1)
+    s = build(record, site_a, site_b)
+    client = as_client(bob)
+    body = client.get(reverse("analytics:org")).content.decode()
+    # Lyon asked two questions (first answers after 2 h and 10 h), Porto one.
+    assert f'<tr><th scope="row">{s.lyon.name}</th><td>2</td><td>100.0</td><td>6.0</td>' in body
+    assert f'<th scope="row">{s.porto.name}</th><td>1</td><td>0.0</td><td>—</td>' not in body
+    assert "1 more row in the CSV." in body
+    exported = _rows(client.get(reverse("analytics:org_csv", args=["responsiveness_sites"])))
+    assert [row[:2] for row in exported[1:]] == [[s.lyon.name, "2"], [s.porto.name, "1"]]
+    api = client.get("/api/analytics/org").json()
+    sites = next(t for t in api["tables"] if t["key"] == "responsiveness_sites")
+    assert [row[:2] for row in sites["rows"]] == [[s.lyon.name, 2], [s.porto.name, 1]]
