@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, overload
 
 from django.core.cache import cache
@@ -75,6 +76,12 @@ card_cache = LocMemCache(
 _URL_MARKER = 987654321
 
 
+@lru_cache(maxsize=8192)
+def excerpt(text: str, limit: int) -> str:
+    """Plain text of a Markdown text, cut at ``limit`` (memoised: it renders the Markdown)."""
+    return plain_text(text, limit)
+
+
 def card_values(practice: Practice) -> dict[str, Any]:
     """What a practice card shows that every viewer of a language sees alike (no relative time).
 
@@ -91,7 +98,7 @@ def card_values(practice: Practice) -> dict[str, Any]:
         "where": f"{practice.site.name} · {practice.site.country_name}",
         "status": "" if practice.status == PracticeStatus.SHARED else practice.status,
         "status_label": str(practice.get_status_display()),
-        "excerpt": plain_text(practice.steps or "", 140),
+        "excerpt": excerpt(practice.steps or "", 140),
         "signals": " · ".join(
             [
                 ngettext("%(count)s site adopted", "%(count)s sites adopted", adoptions)

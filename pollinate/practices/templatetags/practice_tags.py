@@ -13,7 +13,7 @@ from django.utils.timesince import timesince
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
-from pollinate.core.markdown import plain_text, render_markdown
+from pollinate.core.markdown import render_markdown
 from pollinate.practices import selectors
 from pollinate.practices.models import Practice
 
@@ -32,14 +32,9 @@ def markdown(text: str) -> SafeString:
     return _rendered(text or "")
 
 
-@lru_cache(maxsize=8192)
-def _excerpt(text: str, limit: int) -> str:
-    return plain_text(text, limit)
-
-
 @register.filter
 def excerpt(text: str, limit: int = 160) -> str:
-    return _excerpt(text or "", int(limit))
+    return selectors.excerpt(text or "", int(limit))
 
 
 _URL_MARKER = 987654321
