@@ -82,17 +82,16 @@ def excerpt(text: str, limit: int) -> str:
     return plain_text(text, limit)
 
 
-def card_values(practice: Practice) -> dict[str, Any]:
+def card_values(practice: Practice, *, detail_url: str = "") -> dict[str, Any]:
     """What a practice card shows that every viewer of a language sees alike (no relative time).
 
-    ``practice`` needs what ``practice_cards`` loads (site, topics, images).
+    ``practice`` needs what ``practice_cards`` loads (site, topics, images); ``detail_url`` is
+    ``card_detail_url()``, built once for a list.
     """
     photos = practice.images.all()
     adoptions, helpful = practice.adoption_count, practice.helpful_count
     return {
-        "url": reverse("practices:detail", args=[_URL_MARKER]).replace(
-            str(_URL_MARKER), str(practice.pk)
-        ),
+        "url": (detail_url or card_detail_url()).replace(str(_URL_MARKER), str(practice.pk)),
         "title": practice.title,
         "photo": photos[0].image.url if photos else "",
         "where": f"{practice.site.name} · {practice.site.country_name}",
@@ -108,6 +107,11 @@ def card_values(practice: Practice) -> dict[str, Any]:
         ),
         "topics": [topic.display_name for topic in list(practice.topics.all())[:3]],
     }
+
+
+def card_detail_url() -> str:
+    """The practice page's URL with a marker in place of the id (one ``reverse`` per list)."""
+    return reverse("practices:detail", args=[_URL_MARKER])
 
 
 def _card_key(row: tuple[Any, ...], language: str) -> str:
@@ -135,8 +139,9 @@ def practice_card_values(ids: Sequence[int]) -> list[dict[str, Any]]:
     found = card_cache.get_many(list(keys.values()))
     missing = [pk for pk, key in keys.items() if key not in found]
     if missing:
+        detail_url = card_detail_url()
         fresh = {
-            keys[pk]: card_values(practice)
+            keys[pk]: card_values(practice, detail_url=detail_url)
             for pk, practice in practice_cards(Practice.objects.filter(pk__in=missing))
             .in_bulk()
             .items()

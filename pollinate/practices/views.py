@@ -111,7 +111,7 @@ def practice_list(request: MemberRequest) -> HttpResponse:
         )
     people: list[Person] = []
     if filters.query:
-        # Pages of ids: the cards come from the shared card cache (practice_cards tag).
+        # Pages of ids: the cards come from the card cache (the practice_cards tag).
         results = selectors.practice_search_ids(actor=request.person, filters=filters)
         people = selectors.person_search(query=filters.query)
         page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))

@@ -52,8 +52,12 @@ def practice_cards(practices: Iterable[Practice | int]) -> list[dict[str, Any]]:
     if items and not isinstance(items[0], Practice):
         cards = selectors.practice_card_values([int(pk) for pk in items])  # type: ignore[arg-type]
     else:
+        detail_url = selectors.card_detail_url()
         cards = [
-            {**selectors.card_values(practice), "when": practice.last_activity_at}
+            {
+                **selectors.card_values(practice, detail_url=detail_url),
+                "when": practice.last_activity_at,
+            }
             for practice in items
             if isinstance(practice, Practice)
         ]
