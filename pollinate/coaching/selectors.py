@@ -9,7 +9,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from pollinate.coaching.matching import (
@@ -157,9 +158,13 @@ def needs_for(requests: list[CoachingRequest]) -> list[Need]:
     ]
 
 
+def _live_matches() -> QuerySet[Match]:
+    return Match.objects.filter(status__in=LIVE).exclude(request__status=RequestStatus.CLOSED)
+
+
 def coach_loads(person_ids: Iterable[int] | None = None) -> dict[int, int]:
     """Live matches per coach: proposals waiting plus learners being coached."""
-    matches = Match.objects.filter(status__in=LIVE).exclude(request__status=RequestStatus.CLOSED)
+    matches = _live_matches()
     if person_ids is not None:
         matches = matches.filter(coach_id__in=list(person_ids))
     rows = matches.values("coach_id").annotate(n=Count("id"))
@@ -169,16 +174,25 @@ def coach_loads(person_ids: Iterable[int] | None = None) -> dict[int, int]:
 def candidates_for(topic_ids: Iterable[int] | None = None) -> list[Candidate]:
     """Engine candidates for the active offers (optionally only those covering ``topic_ids``).
 
-    Read as plain rows in two queries: building model instances for every offer and its topics
-    cost more than scoring them (a coaching request's page at 20k members spent most of its
-    time here).
+    Read as plain rows in two queries (each offer with its coach's live load): building model
+    instances for every offer and its topics cost more than scoring them (a coaching request's
+    page at 20k members spent most of its time here).
     """
     offers = CoachOffer.objects.filter(status=OfferStatus.ACTIVE, person__user__is_active=True)
     if topic_ids is not None:
         covering = CoachTopic.objects.filter(topic_id__in=list(topic_ids)).values("offer_id")
         offers = offers.filter(pk__in=covering)
+    # As ``coach_loads``, per offer: no third query and no list of coach ids.
+    live = (
+        _live_matches()
+        .filter(coach_id=OuterRef("person_id"))
+        .order_by()
+        .values("coach_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
     rows = list(
-        offers.values_list(
+        offers.annotate(load=Coalesce(Subquery(live), 0)).values_list(
             "pk",
             "person_id",
             "person__site_id",
@@ -187,21 +201,24 @@ def candidates_for(topic_ids: Iterable[int] | None = None) -> list[Candidate]:
             "modes",
             "capacity",
             "time_slots",
+            "load",
         )
     )
     topics: dict[int, dict[int, int]] = defaultdict(dict)
     certified: dict[int, set[int]] = defaultdict(set)
     # No order: the default one (by topic name) joined every row to its topic for nothing.
     for offer_id, topic_id, level, coach_level in (
-        CoachTopic.objects.filter(offer_id__in=[row[0] for row in rows])
+        # A request's few offers by id; every offer (batch matching) by subquery, not thousands
+        # of parameters.
+        CoachTopic.objects.filter(
+            offer_id__in=[row[0] for row in rows] if topic_ids is not None else offers.values("pk")
+        )
         .order_by()
         .values_list("offer_id", "topic_id", "level", "coach_level")
     ):
         topics[offer_id][topic_id] = level
         if coach_level != CoachLevel.APPRENTICE:
             certified[offer_id].add(topic_id)
-    person_ids = [row[1] for row in rows]
-    loads = coach_loads(person_ids) if topic_ids is not None else coach_loads()
     now = timezone.now()
     # One offset per zone, not per coach: coaches share a handful of zones.
     offsets: dict[str, int] = {}
@@ -215,11 +232,21 @@ def candidates_for(topic_ids: Iterable[int] | None = None) -> list[Candidate]:
             languages=frozenset(languages),
             modes=frozenset(Mode(m) for m in modes),
             capacity=capacity,
-            load=loads.get(person_id, 0),
+            load=load,
             hours=_slots_mask(tuple(time_slots), offsets[time_zone]),
             certified_topic_ids=frozenset(certified[offer_id]),
         )
-        for offer_id, person_id, site_id, time_zone, languages, modes, capacity, time_slots in rows
+        for (
+            offer_id,
+            person_id,
+            site_id,
+            time_zone,
+            languages,
+            modes,
+            capacity,
+            time_slots,
+            load,
+        ) in rows
     ]
 
 

@@ -524,6 +524,36 @@ def test_the_request_page_with_five_suggestions_uses_few_queries(
     assert page.count("Ask Person") == 5
 
 
+def test_the_request_page_leaves_out_full_coaches_in_as_many_queries_for_more_coaches(
+    as_client: Any, alice: Person, edging: Topic
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    offers = [CoachOfferFactory(languages=["en"], capacity=1) for _ in range(2)]
+    for offer in offers:
+        CoachTopicFactory(offer=offer, topic=edging)
+    # The first coach already coaches someone: at capacity, never suggested.
+    MatchFactory(
+        coach=offers[0].person,
+        status=MatchStatus.ACCEPTED,
+        request=CoachingRequestFactory(topic=edging),
+    )
+    request = _ask(alice, edging)
+    client = as_client(alice)
+    client.get(request.get_absolute_url())
+    with CaptureQueriesContext(connection) as two:
+        page = client.get(request.get_absolute_url()).content.decode()
+    assert f"Ask {offers[0].person.display_name}<" not in page
+    assert f"Ask {offers[1].person.display_name}<" in page
+    for _ in range(6):
+        CoachTopicFactory(offer=CoachOfferFactory(languages=["en"]), topic=edging)
+    with CaptureQueriesContext(connection) as eight:
+        page = client.get(request.get_absolute_url()).content.decode()
+    assert page.count("Ask Person") == 5
+    assert len(eight) == len(two)
+
+
 def test_the_coach_page_lists_confirmed_help_with_few_queries(
     as_client: Any,
     bob: Person,
