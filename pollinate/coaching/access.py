@@ -33,11 +33,14 @@ def _coaches_request(actor: Person, request: CoachingRequest) -> bool:
 
 
 def access_request(actor: Person, request_id: int, *, for_write: bool = False) -> CoachingRequest:
-    request = (
+    # A primary key lookup, unordered (as practices and questions do): ``first()`` adds an order
+    # the ORM then checks against every joined column.
+    found = list(
         CoachingRequest.objects.select_related("learner__user", "site", "topic")
         .filter(pk=request_id)
-        .first()
+        .order_by()[:1]
     )
+    request = found[0] if found else None
     if request is None:
         raise Http404
     is_learner = request.learner_id == actor.pk
