@@ -396,7 +396,16 @@ def practice_count(*, actor: Person, filters: PracticeFilters) -> int:
 
 
 def person_search(*, query: str, limit: int = 6) -> list[Person]:
-    ids = [object_id for object_id, _score in search_ids(PERSON, query, limit=200)][:limit]
+    """Members matching ``query`` (active ones, as read now) for the search page's people row.
+
+    The index's answer is kept per process for ``SEARCH_TTL``: profiles are reindexed from the
+    activity spine, already after the fact, and names and activity are read live here.
+    """
+    key = "practices:person-search:" + hashlib.sha256(f"{limit}:{query}".encode()).hexdigest()
+    ids = search_cache.get(key)
+    if ids is None:
+        ids = [object_id for object_id, _score in search_ids(PERSON, query, limit=200)][:limit]
+        search_cache.set(key, ids, SEARCH_TTL)
     people = Person.objects.filter(pk__in=ids, user__is_active=True).select_related("site")
     by_id = {person.pk: person for person in people}
     return [by_id[pk] for pk in ids if pk in by_id]
