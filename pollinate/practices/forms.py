@@ -272,15 +272,19 @@ class FilterSelect(forms.Select):
     """A filter ``<select>`` rendered in one pass: through Django's per-option widget templates,
     the site, topic and country lists (hundreds of options) cost ~2 ms on every search page."""
 
+    shared_choices: list[tuple[str, str]] | None = None
+
     def render(
         self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
     ) -> SafeString:
         chosen = set(self.format_value(value))
-        # The long lists are the shared ``filter_choices()`` lists: their options are rendered
-        # once per list and selection (the entry holds the list, so its id is not reused).
-        key = (id(self.choices), frozenset(chosen))
-        cached = _rendered_options.get(key)
-        if cached is not None and cached[0] is self.choices:
+        # The long lists are the shared ``filter_choices()`` lists (``shared_choices``, set by
+        # the form; ``choices`` is a copy per form): their options are rendered once per list and
+        # selection. The entry holds the list, so its id cannot be reused by another.
+        shared = self.shared_choices
+        key = (id(shared), frozenset(chosen))
+        cached = _rendered_options.get(key) if shared is not None else None
+        if cached is not None and cached[0] is shared:
             options = cached[1]
         else:
             options = format_html_join(
@@ -288,13 +292,13 @@ class FilterSelect(forms.Select):
                 '<option value="{}"{}>{}</option>',
                 (
                     (option, " selected" if str(option) in chosen else "", label)
-                    for option, label in self.choices
+                    for option, label in (shared if shared is not None else self.choices)
                 ),
             )
-            if len(list(self.choices)) > 20:  # short lists are copied per form: not worth keeping
+            if shared is not None:
                 if len(_rendered_options) > 2000:
                     _rendered_options.clear()  # lists rebuilt since leave entries no one reads
-                _rendered_options[key] = (self.choices, options)
+                _rendered_options[key] = (shared, options)
         return format_html(
             '<select name="{}"{}>{}</select>',
             name,
@@ -332,6 +336,7 @@ class SearchForm(forms.Form):
             field = self.fields[name]
             # Assigned to the field and its widget directly: the choices setter copies the list.
             field._choices = field.widget.choices = choices  # type: ignore[attr-defined]
+            field.widget.shared_choices = choices  # type: ignore[attr-defined]
 
     def clean_topic(self) -> Topic | None:
         value = self.cleaned_data.get("topic")

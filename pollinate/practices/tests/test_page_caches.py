@@ -179,3 +179,15 @@ def test_a_cached_search_finds_a_new_or_renamed_practice_at_once_and_keeps_draft
     with django_capture_on_commit_callbacks(execute=True):
         _edit(practice, alice, title="Spanner check before each shift")
     assert "Spanner check before each shift" in found(reader, "spanner")
+
+
+def test_the_filter_selects_mark_the_chosen_site_on_each_request(
+    as_client: Any, charlie: Person, site_a: Any, site_b: Any, practice: Practice
+) -> None:
+    client = as_client(charlie)
+    for chosen, other in ((site_a, site_b), (site_b, site_a), (site_a, site_b)):
+        page = client.get(reverse("practices:list"), {"site": chosen.code}).content.decode()
+        assert f'<option value="{chosen.code}" selected>' in page
+        assert f'<option value="{other.code}">' in page
+    page = client.get(reverse("practices:list"), {"q": "<b>torque</b>"}).content.decode()
+    assert 'value="&lt;b&gt;torque&lt;/b&gt;"' in page and "<b>torque</b>" not in page
