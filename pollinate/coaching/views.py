@@ -59,8 +59,10 @@ def _error_text(error: ValidationError) -> str:
 def home(request: MemberRequest) -> HttpResponse:
     person = request.person
     offer = CoachOffer.objects.filter(person=person).prefetch_related("topics__topic").first()
-    matches = list(selectors.match_list_for_coach(person))
-    load = selectors.coach_loads([person.pk]).get(person.pk, 0)
+    # Only a coach's part of the page lists matches; their count is the load (the same live
+    # matches ``coach_loads`` counts).
+    matches = list(selectors.match_list_for_coach(person)) if offer else []
+    load = len(matches)
     return render(
         request,
         "coaching/home.html",

@@ -554,6 +554,26 @@ def test_the_request_page_leaves_out_full_coaches_in_as_many_queries_for_more_co
     assert len(eight) == len(two)
 
 
+def test_a_member_who_does_not_coach_gets_the_home_page_without_the_coach_queries(
+    as_client: Any, bob: Person, dana: Person, dana_offer: CoachOffer, edging: Topic
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    MatchFactory(coach=dana, status=MatchStatus.ACCEPTED, request=CoachingRequestFactory())
+    with CaptureQueriesContext(connection) as coach:
+        coach_page = as_client(dana).get(reverse("coaching:home")).content.decode()
+    with CaptureQueriesContext(connection) as member:
+        member_page = as_client(bob).get(reverse("coaching:home")).content.decode()
+    assert "1 / 2" in coach_page
+    assert "against your capacity" not in member_page
+    # No offer: neither the matches nor (ever) a separate load count.
+    assert len(member) <= len(coach) - 1
+    assert not [
+        q for q in member.captured_queries if q["sql"].startswith('SELECT "coaching_match"')
+    ]
+
+
 def test_the_coach_page_lists_confirmed_help_with_few_queries(
     as_client: Any,
     bob: Person,
