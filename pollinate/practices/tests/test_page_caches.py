@@ -62,6 +62,8 @@ def test_the_body_follows_edits_and_is_kept_per_language(
 ) -> None:
     reader = as_client(charlie)
     assert "Loose bolts on press 12" in _page(reader, practice)
+    cached = _page(reader, practice)  # from the cache: markup, not escaped text
+    assert '<article class="card prose">' in cached and "&lt;article" not in cached
 
     _edit(practice, alice, problem="Presses stopped when bolts worked loose.")
     page = _page(reader, practice)
