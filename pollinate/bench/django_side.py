@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import importlib
 import inspect
 import io
@@ -32,6 +33,8 @@ WRITERS = 24
 def _setup() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pollinate.settings")
     django.setup()
+    # As the server's workers do (pollinate/gunicorn_conf.py): in-process figures then match.
+    gc.freeze()
 
 
 def generate(*, scale: str, seed: int) -> dict[str, Any]:
