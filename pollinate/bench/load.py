@@ -201,6 +201,31 @@ async def _open_loop(
     return _result(latencies, sum(1 for _l, ok in outcomes if not ok), elapsed)
 
 
+@dataclass(frozen=True)
+class Stream:
+    """One open-loop stream of a mixed run: what to send, as whom, how often."""
+
+    request: Request
+    sessions: list[Session]
+    rate: float
+
+
+def open_loops(base: str, streams: list[Stream], *, seconds: float) -> list[Result]:
+    """Several open loops at once (writes alongside reads), one result per stream."""
+
+    async def together() -> list[Result]:
+        return list(
+            await asyncio.gather(
+                *(
+                    _open_loop(base, stream.request, stream.sessions, stream.rate, seconds)
+                    for stream in streams
+                )
+            )
+        )
+
+    return asyncio.run(together())
+
+
 def _client(connections: int) -> aiohttp.ClientSession:
     return aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=connections),

@@ -87,6 +87,23 @@ def markdown(results: dict[str, Any], details: dict[str, Any]) -> str:
         lines += ["", "| engine | value | unit |", "| --- | ---: | --- |"]
         for name, row in results["engines"].items():
             lines.append(f"| {name} | {row['value']} | {row['unit']} |")
+    mixed = results.get("writes_alongside_reads") or {}
+    if mixed:
+        lines += [
+            "",
+            f"Writes alongside reads (open loop, together): comments at {mixed['write_rate']:g}/s,"
+            f" reads of {', '.join(mixed['reads'])} at {mixed['read_rate']:g}/s in all;"
+            f' {mixed["database_locked"]} "database is locked" in the server log.',
+            "",
+            "| stream | requests | p50 ms | p95 ms | p99 ms | errors |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for name in ["comment_post", *mixed["reads"]]:
+            row = mixed[name]
+            lines.append(
+                f"| {name} | {row['requests']} | {row['p50_ms']} | {row['p95_ms']} |"
+                f" {row['p99_ms']} | {row['errors']} |"
+            )
     skipped = {**details.get("skipped_endpoints", {}), **details.get("skipped_engines", {})}
     if skipped:
         lines += ["", "Not measured yet (capability not landed):", ""]

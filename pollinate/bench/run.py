@@ -218,6 +218,64 @@ def measure(
     return closed, opened, rate, capped
 
 
+MIXED_READS = ("home", "practice", "search_common")  # the pages read while comments are written
+
+
+def writes_alongside_reads(
+    base: str,
+    targets: dict[str, Any],
+    reader: list[load.Session],
+    writers: list[load.Session],
+    var_dir: Path,
+    *,
+    args: argparse.Namespace,
+) -> dict[str, Any]:
+    """Comments posted at ``--write-rate`` while members read pages, all open loop at once.
+
+    The issue's write target is stated for this mix ("100 writes/s alongside reads"); the server
+    log is searched for "database is locked" afterwards.
+    """
+    if "comment_post" not in targets or not writers or args.write_rate <= 0:
+        return {}
+    spec = targets["comment_post"]
+    write = load.Request(
+        spec["path"], spec["method"], load.form_body(spec["data"]), tuple(spec["ok_status"])
+    )
+    reads = [name for name in MIXED_READS if name in targets]
+    streams = [load.Stream(write, writers, args.write_rate)] + [
+        load.Stream(load.Request(targets[name]["path"]), reader, args.read_rate / len(reads))
+        for name in reads
+    ]
+    log_file = var_dir / "server.log"
+    log_start = log_file.stat().st_size if log_file.exists() else 0
+    log(f"Writes at {args.write_rate:g}/s alongside reads of {', '.join(reads)} at"
+        f" {args.read_rate:g}/s…")  # fmt: skip
+    results = load.open_loops(base, streams, seconds=args.duration)
+    with log_file.open("rb") as server_log:
+        server_log.seek(log_start)
+        locked = server_log.read().count(b"database is locked")
+    mixed: dict[str, Any] = {
+        "write_rate": args.write_rate,
+        "read_rate": args.read_rate,
+        "reads": reads,
+        "database_locked": locked,
+    }
+    for name, result in zip(["comment_post", *reads], results, strict=True):
+        mixed[name] = {
+            "requests": result.requests,
+            "p50_ms": round(result.p50_ms, 2),
+            "p95_ms": round(result.p95_ms, 2),
+            "p99_ms": round(result.p99_ms, 2),
+            "errors": result.errors,
+        }
+    log(
+        f"Mixed: writes p50 {results[0].p50_ms:.1f} / p99 {results[0].p99_ms:.1f} ms,"
+        f" {results[0].errors} errors; reads p99 {max(r.p99_ms for r in results[1:]):.1f} ms;"
+        f" {locked} 'database is locked' in the server log."
+    )
+    return mixed
+
+
 def git_revision() -> str:
     """The commit measured, with ``+dirty`` when tracked files had uncommitted changes."""
     try:
@@ -249,6 +307,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=int, default=5, help="seconds per load run")
     parser.add_argument("--rate", type=float, default=100.0, help="open-loop requests/s")
     parser.add_argument("--connections", type=int, default=8, help="closed-loop connections")
+    parser.add_argument(
+        "--write-rate", type=float, default=100.0, help="comments/s in the mixed run (0: skip)"
+    )
+    parser.add_argument(
+        "--read-rate", type=float, default=30.0, help="page reads/s alongside those writes"
+    )
     parser.add_argument("--only", default="", help="comma-separated endpoint names")
     parser.add_argument("--no-profile", action="store_true", help="skip the pyinstrument step")
     parser.add_argument("--no-engines", action="store_true", help="skip the engine benchmarks")
@@ -368,6 +432,7 @@ def _run(
                 f" p50 {opened.p50_ms:.1f} / p99 {opened.p99_ms:.1f} ms at {rate}/s,"
                 f" {endpoint_rows[name]['errors']} errors, {spec['queries']} queries"
             )
+        mixed = writes_alongside_reads(base, targets, reader, writers, var_dir, args=args)
         rss_end = worker_rss_mb(process.pid)
 
     profiles: dict[str, str] = {}
@@ -394,6 +459,7 @@ def _run(
         "floor": floor,
         "endpoints": endpoint_rows,
         "engines": engines["engines"],
+        "writes_alongside_reads": mixed,
     }
     workers = os.environ.get("WEB_WORKERS", "default")
     details = {

@@ -30,8 +30,10 @@ class _SlowOnce(BaseHTTPRequestHandler):
     """Answers at once, except the first request, which stalls for 300 ms."""
 
     stalled = False
+    arrivals: list[str] = []
 
     def do_GET(self) -> None:
+        _SlowOnce.arrivals.append(self.path)
         if not _SlowOnce.stalled:
             _SlowOnce.stalled = True
             time.sleep(0.3)
@@ -47,6 +49,7 @@ class _SlowOnce(BaseHTTPRequestHandler):
 @pytest.fixture
 def slow_server() -> Iterator[str]:
     _SlowOnce.stalled = False
+    _SlowOnce.arrivals = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), _SlowOnce)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -67,3 +70,15 @@ def test_open_loop_sends_on_schedule_and_counts_the_stall(slow_server: str) -> N
 def test_sign_in_fails_loudly_without_a_form(slow_server: str) -> None:
     with pytest.raises(RuntimeError, match="CSRF"):
         asyncio.run(load.sign_in(slow_server, email="a@b.example", password="x"))
+
+
+def test_mixed_streams_run_at_once_each_at_its_own_rate(slow_server: str) -> None:
+    write = load.Stream(load.Request("/w"), [], rate=40)
+    read = load.Stream(load.Request("/r"), [], rate=10)
+    written, read_result = load.open_loops(slow_server, [write, read], seconds=1)
+    assert (written.requests, read_result.requests) == (40, 10)
+    assert written.errors == read_result.errors == 0
+    # Together, not one after the other: reads arrive between the writes.
+    arrivals = _SlowOnce.arrivals
+    assert arrivals.index("/r") < len(arrivals) - 1 - arrivals[::-1].index("/w")
+    assert max(written.max_ms, read_result.max_ms) >= 290  # the one stall lands in one stream
