@@ -61,14 +61,14 @@ ENGINES: list[Engine] = [
     ),
     Engine("search_worst_query", "pollinate.practices.bench", "search_worst_query"),
     Engine("search_worst_query_core", "pollinate.core.bench", "search_worst_query"),
-    # One child process with its own 300k-question database (3k at XS), run once, read thrice.
+    # One child process with its own 300k-question database (3k at XS/S), run once, read thrice.
     *(
         Engine(
             f"questions_{figure}_p95",
             "pollinate.questions.bench",
             "bench_questions",
             field=f"{figure}_p95_ms",
-            unit=f"ms p95 ({what}; 300k questions, 1M answers)",
+            unit=f"ms p95 ({what}; 300k questions, 1M answers; 3k/10k at XS and S)",
         )
         for figure, what in (
             ("question_page", "question page, server time"),
