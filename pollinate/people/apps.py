@@ -12,10 +12,10 @@ class PeopleConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
-        from pollinate.people.forms import directory_choices_clear
+        from pollinate.people.forms import filter_choices_clear
         from pollinate.people.models import Site, Topic
 
         for model in (Site, Topic):
             for signal in (post_save, post_delete):
-                uid = f"people-directory-filters-{model.__name__}"
-                signal.connect(directory_choices_clear, sender=model, dispatch_uid=uid)
+                uid = f"people-filter-choices-{model.__name__}"
+                signal.connect(filter_choices_clear, sender=model, dispatch_uid=uid)

@@ -104,23 +104,23 @@ class SkillForm(forms.Form):
     level = forms.TypedChoiceField(label=_("Level"), choices=SkillLevel.choices, coerce=int)
 
 
-# The directory's filter choices (every site, country and topic) are kept per language in each
-# process, as the practice filters are: building them read the sites and topics on every request.
-# Saving or deleting a site or topic clears them here (signals wired in apps.py); other worker
-# processes refresh within DIRECTORY_CHOICES_TTL seconds.
-DIRECTORY_CHOICES_TTL = 60.0
-_directory_choices: dict[str, tuple[float, dict[str, list[tuple[str, str]]]]] = {}
+# The site, country and topic choices of every filter form (the people directory, the practice
+# search) are kept per language in each process: building them read every site and topic on
+# every request. Saving or deleting a site or topic clears them here (signals wired in apps.py);
+# other worker processes refresh within FILTER_CHOICES_TTL seconds.
+FILTER_CHOICES_TTL = 60.0
+_filter_choices: dict[str, tuple[float, dict[str, list[tuple[str, str]]]]] = {}
 
 
-def directory_choices_clear(**_kwargs: Any) -> None:
-    _directory_choices.clear()
+def filter_choices_clear(**_kwargs: Any) -> None:
+    _filter_choices.clear()
 
 
-def directory_choices() -> dict[str, list[tuple[str, str]]]:
-    """The site, country and topic choices of the directory filters, in the active language."""
+def filter_choices() -> dict[str, list[tuple[str, str]]]:
+    """The site, country and topic choices of the filter forms, in the active language."""
     language = get_language() or "en"
     now = time.monotonic()
-    cached = _directory_choices.get(language)
+    cached = _filter_choices.get(language)
     if cached is not None and cached[0] > now:
         return cached[1]
     sites = list(Site.objects.order_by("name").values_list("code", "name", "country"))
@@ -144,7 +144,7 @@ def directory_choices() -> dict[str, list[tuple[str, str]]]:
             ),
         ],
     }
-    _directory_choices[language] = (now + DIRECTORY_CHOICES_TTL, choices)
+    _filter_choices[language] = (now + FILTER_CHOICES_TTL, choices)
     return choices
 
 
@@ -153,7 +153,7 @@ class DirectoryForm(forms.Form):
     is_filter = True
 
     q = forms.CharField(label=_("Name or job"), required=False, max_length=100)
-    # Plain choice fields over ``directory_choices()`` (no query per form); ``clean_site`` and
+    # Plain choice fields over ``filter_choices()`` (no query per form); ``clean_site`` and
     # ``clean_topic`` still hand the view the chosen Site and Topic.
     site = forms.ChoiceField(label=_("Site"), required=False)
     country = forms.ChoiceField(label=_("Country"), required=False)
@@ -164,7 +164,7 @@ class DirectoryForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for name, choices in directory_choices().items():
+        for name, choices in filter_choices().items():
             field = self.fields[name]
             # Assigned to the field and its widget directly: the choices setter copies the list.
             field._choices = field.widget.choices = choices  # type: ignore[attr-defined]

@@ -39,15 +39,5 @@ class PracticesConfig(AppConfig):
         ):
             verb_register(verb, phrase)
         search.register()
-        # Cache invalidation only (no domain logic): the search filters list every topic and site.
-        from django.db.models.signals import post_delete, post_save
-
-        from pollinate.people.models import Site, Topic
-        from pollinate.practices.forms import filter_choices_clear
-
-        for model in (Site, Topic):
-            for signal in (post_save, post_delete):
-                uid = f"practices-filters-{model.__name__}"
-                signal.connect(filter_choices_clear, sender=model, dispatch_uid=uid)
         if topic_merge_move not in people_services.TOPIC_MERGE_MOVERS:
             people_services.TOPIC_MERGE_MOVERS.append(topic_merge_move)

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from django import forms
@@ -9,9 +8,9 @@ from django.core.validators import URLValidator
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from pollinate.people.forms import filter_choices
 from pollinate.people.models import LANGUAGE_CHOICES, Person, Site, Topic
 from pollinate.practices.models import AdoptionStatus, PracticeStatus, Tag
 
@@ -228,41 +227,6 @@ class SupersedeForm(forms.Form):
         min_value=1,
         help_text=_("The number at the end of its address, e.g. 123 in /practices/123/."),
     )
-
-
-# Filter choices (topics, sites, countries) per language, shared by every search form in this
-# process: building them read every topic and site twice per page. Saving or deleting a topic or
-# a site clears them here (signals wired in apps.py); other worker processes refresh within
-# FILTER_CHOICES_TTL seconds.
-FILTER_CHOICES_TTL = 60.0
-_filter_choices: dict[str, tuple[float, dict[str, list[tuple[str, str]]]]] = {}
-
-
-def filter_choices_clear(**_kwargs: Any) -> None:
-    _filter_choices.clear()
-
-
-def filter_choices() -> dict[str, list[tuple[str, str]]]:
-    language = get_language() or "en"
-    now = time.monotonic()
-    cached = _filter_choices.get(language)
-    if cached is not None and cached[0] > now:
-        return cached[1]
-    sites = list(Site.objects.order_by("name"))
-    topics = sorted(
-        ((str(topic.pk), topic.display_name) for topic in Topic.objects.filter(merged_into=None)),
-        key=lambda choice: choice[1].casefold(),
-    )
-    choices = {
-        "topic": [("", str(_("Any topic"))), *topics],
-        "site": [("", str(_("All sites"))), *((site.code, site.name) for site in sites)],
-        "country": [
-            ("", str(_("All countries"))),
-            *sorted({(site.country, str(site.country_name)) for site in sites}, key=lambda c: c[1]),
-        ],
-    }
-    _filter_choices[language] = (now + FILTER_CHOICES_TTL, choices)
-    return choices
 
 
 _rendered_options: dict[tuple[int, frozenset[str]], tuple[Any, SafeString]] = {}
