@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+from abc import abstractmethod
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -208,8 +209,9 @@ class _Directory(Sequence[_Item]):
             return found[0]
         return self._load(_ranked_slice(self.filters, self.topic_ids, index))
 
+    @abstractmethod
     def _load(self, wanted: list[int]) -> list[_Item]:
-        raise NotImplementedError
+        """The items with these ids, in this order (each kind of list loads its own columns)."""
 
 
 class DirectoryPeople(_Directory[Person]):
