@@ -43,7 +43,10 @@ class SearchDocument(models.Model):
 
     kind = models.CharField(max_length=32)
     object_id = models.BigIntegerField()
+    # PostgreSQL only (SQLite keeps both in its FTS5 table): the folded title and body, and the
+    # folded title alone, which candidates are ranked by (``core.search._title_relevance``).
     text = models.TextField(blank=True)
+    title = models.TextField(blank=True, default="")
 
     class Meta:
         constraints = [

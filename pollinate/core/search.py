@@ -109,11 +109,11 @@ def _tsquery(terms: list[_Term]) -> str:
     return " & ".join(parts)
 
 
-# The newest ``cap`` matches, ranked. PostgreSQL: the GIN expression index finds the matches.
+# The newest ``cap`` matches with their folded titles; both databases rank them alike in Python.
+# PostgreSQL: the GIN expression index finds the matches.
 POSTGRES_QUERY = (
-    "SELECT d.object_id, ts_rank(to_tsvector('simple', d.text), q) AS score"
-    " FROM core_searchdocument d, to_tsquery('simple', %s) q"
-    " WHERE d.kind = %s AND to_tsvector('simple', d.text) @@ q"
+    "SELECT d.object_id, d.title FROM core_searchdocument d"
+    " WHERE d.kind = %s AND to_tsvector('simple', d.text) @@ to_tsquery('simple', %s)"
     " ORDER BY d.id DESC LIMIT %s"
 )
 # SQLite: FTS5 walks the matches newest row first and stops at the cap. No bm25: it reads the
@@ -184,6 +184,7 @@ def _index_batch(kind: str, rows: list[tuple[int, str, str]]) -> None:
             kind=kind,
             object_id=object_id,
             text=f"{title} {body}" if is_postgres else "",
+            title=title if is_postgres else "",
         )
         for object_id, title, body in folded
         if object_id not in existing
@@ -192,7 +193,9 @@ def _index_batch(kind: str, rows: list[tuple[int, str, str]]) -> None:
     if is_postgres:
         for object_id, title, body in folded:
             if object_id in existing:
-                SearchDocument.objects.filter(pk=existing[object_id]).update(text=f"{title} {body}")
+                SearchDocument.objects.filter(pk=existing[object_id]).update(
+                    text=f"{title} {body}", title=title
+                )
         return
     existing.update(
         SearchDocument.objects.filter(
@@ -231,15 +234,14 @@ def search_ids(kind: str, query: str, *, limit: int | None = None) -> list[tuple
     cap = limit or settings.SEARCH_CANDIDATE_CAP
     with connection.cursor() as cursor:
         if settings.IS_POSTGRES:
-            cursor.execute(POSTGRES_QUERY, [_tsquery(terms), kind, cap])
-            rows = [(int(object_id), float(score)) for object_id, score in cursor.fetchall()]
+            cursor.execute(POSTGRES_QUERY, [kind, _tsquery(terms), cap])
         else:
             phrase = f'kind : "{kind}" AND ' + _fts5_query(terms)
             cursor.execute(SQLITE_QUERY, [phrase, cap])
-            rows = [
-                (int(object_id), _title_relevance(terms, title))
-                for object_id, title in cursor.fetchall()
-            ]
+        rows = [
+            (int(object_id), _title_relevance(terms, title))
+            for object_id, title in cursor.fetchall()
+        ]
     rows.sort(key=lambda row: row[1], reverse=True)
     return rows
 

@@ -46,7 +46,7 @@ from pollinate.reflections.models import Reflection
 
 # Every column that holds text a person wrote and some page, export or email shows.
 HOSTILE_FIELDS: dict[str, tuple[str, ...]] = {
-    "core.SearchDocument": ("text",),
+    "core.SearchDocument": ("text", "title"),
     "people.Site": ("name", "region"),
     "people.Topic": ("name", "description"),
     "people.Person": ("display_name", "job_title", "team", "bio"),
