@@ -21,6 +21,7 @@ import secrets
 import sys
 import sysconfig
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -232,10 +233,10 @@ def engines(*, scale: str) -> dict[str, Any]:
     return {"engines": results, "skipped": skipped}
 
 
-def profile(*, names: list[str], out_dir: Path, scale: str, repeat: int) -> dict[str, Any]:
-    """Profiles ``repeat`` requests per endpoint with pyinstrument; writes one text file each."""
+def _signed_in_targets(names: list[str]) -> Iterator[tuple[Any, Any, Any]]:
+    """(endpoint, target, client) for each named endpoint that resolves here (all when ``names``
+    is empty), the client signed in as the bench member, as the load run's requests are."""
     from django.test import Client
-    from pyinstrument import Profiler
 
     from pollinate.bench.endpoints import ENDPOINTS
     from pollinate.people.models import Person
@@ -244,13 +245,20 @@ def profile(*, names: list[str], out_dir: Path, scale: str, repeat: int) -> dict
     assert bench is not None
     client = Client()
     client.force_login(bench.user)
-    written: dict[str, str] = {}
     for endpoint in ENDPOINTS:
-        if endpoint.name not in names:
+        if names and endpoint.name not in names:
             continue
         target = endpoint.resolve(bench)
-        if target is None:
-            continue
+        if target is not None:
+            yield endpoint, target, client
+
+
+def profile(*, names: list[str], out_dir: Path, scale: str, repeat: int) -> dict[str, Any]:
+    """Profiles ``repeat`` requests per endpoint with pyinstrument; writes one text file each."""
+    from pyinstrument import Profiler
+
+    written: dict[str, str] = {}
+    for endpoint, target, client in _signed_in_targets(names):
         client.get(target.path)
         profiler = Profiler(interval=0.0005)
         profiler.start()
@@ -288,22 +296,11 @@ def cpu(*, names: list[str], repeat: int) -> dict[str, Any]:
     server, the load generator and the other process competing. Prints one line per endpoint.
     """
     from django.db import connection
-    from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from pollinate.bench.endpoints import ENDPOINTS
-    from pollinate.people.models import Person
-
-    bench = Person.objects.select_related("user").order_by("pk").first()
-    assert bench is not None
-    client = Client()
-    client.force_login(bench.user)
     measured: dict[str, Any] = {}
-    for endpoint in ENDPOINTS:
-        if names and endpoint.name not in names:
-            continue
-        target = endpoint.resolve(bench)
-        if target is None or target.method != "GET":
+    for endpoint, target, client in _signed_in_targets(names):
+        if target.method != "GET":
             continue
         for _ in range(3):  # warm caches and template loading
             client.get(target.path)
