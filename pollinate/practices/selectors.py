@@ -200,6 +200,17 @@ def _narrowed(practices: QuerySet[Practice], filters: PracticeFilters) -> QueryS
     return practices
 
 
+def _narrowing_key(filters: PracticeFilters) -> list[Any]:
+    """What ``_narrowed`` filters on, as parts of a cache key."""
+    return [
+        filters.topic.pk if filters.topic else "",
+        filters.tag.pk if filters.tag else "",
+        filters.site.pk if filters.site else "",
+        filters.country,
+        filters.language,
+    ]
+
+
 # The columns quality ranking needs: candidates are ranked on these before any card is loaded.
 _RANK_FIELDS = (
     "pk",
@@ -290,15 +301,7 @@ search_cache = LocMemCache(
 
 
 def _search_rows(filters: PracticeFilters) -> tuple[dict[int, float], list[tuple[Any, ...]]]:
-    parts = [
-        cache.get(_COUNT_GENERATION, 0),
-        filters.query,
-        filters.topic.pk if filters.topic else "",
-        filters.tag.pk if filters.tag else "",
-        filters.site.pk if filters.site else "",
-        filters.country,
-        filters.language,
-    ]
+    parts = [cache.get(_COUNT_GENERATION, 0), filters.query, *_narrowing_key(filters)]
     key = hashlib.sha256(repr(parts).encode()).hexdigest()
     cached = search_cache.get(key)
     if cached is not None:
@@ -377,11 +380,7 @@ def practice_count(*, actor: Person, filters: PracticeFilters) -> int:
     """How many practices ``practice_list`` holds, cached until the next change (one cache read)."""
     parts = [
         filters.status,
-        filters.topic.pk if filters.topic else "",
-        filters.tag.pk if filters.tag else "",
-        filters.site.pk if filters.site else "",
-        filters.country,
-        filters.language,
+        *_narrowing_key(filters),
         actor.pk if filters.status == PracticeStatus.DRAFT else "",  # drafts are per person
     ]
     key = "practices:count:" + hashlib.sha256(repr(parts).encode()).hexdigest()
