@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, overload
 
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils.functional import cached_property
 
 from pollinate.core.search import search_ids
@@ -213,27 +213,36 @@ class HelpGiven:
 
 
 def help_given(*, person: Person) -> HelpGiven:
-    """Recognition from help given: accepted and helpful answers, especially across sites."""
-    totals = Answer.objects.filter(author=person).aggregate(
-        answers=Count("id"),
-        accepted=Count("id", filter=Q(is_accepted=True)),
-        cross=Count("id", filter=Q(is_accepted=True, is_cross_site=True)),
-    )
-    helpful = sum(
-        Answer.objects.filter(author=person, helpful_count__gt=0).values_list(
-            "helpful_count", flat=True
+    """Recognition from help given: accepted and helpful answers, especially across sites.
+
+    Shown on every person's page: the totals are one aggregate over the author's answers, and the
+    recent accepted ones are read only when there are some (most members have none).
+    """
+    totals = (
+        Answer.objects.filter(author=person)
+        .order_by()
+        .aggregate(
+            answers=Count("id"),
+            accepted=Count("id", filter=Q(is_accepted=True)),
+            cross=Count("id", filter=Q(is_accepted=True, is_cross_site=True)),
+            helpful=Sum("helpful_count"),
         )
     )
-    recent = list(
-        Answer.objects.filter(author=person, is_accepted=True)
-        .select_related("question", "question__site")
-        .order_by("-created_at")[:5]
+    recent = (
+        list(
+            Answer.objects.filter(author=person, is_accepted=True)
+            .select_related("question__site")
+            .only("pk", "question_id", "is_cross_site", "question__title", "question__site__name")
+            .order_by("-created_at")[:5]
+        )
+        if totals["accepted"]
+        else []
     )
     return HelpGiven(
         answers=totals["answers"],
         accepted=totals["accepted"],
         accepted_cross_site=totals["cross"],
-        helpful_marks=helpful,
+        helpful_marks=totals["helpful"] or 0,
         recent_accepted=recent,
     )
 
