@@ -67,7 +67,9 @@ def practice_cards(practices: Iterable[Practice | int]) -> list[dict[str, Any]]:
 
 
 @register.simple_tag(takes_context=True)
-def comment_thread(context: Any, comments: Iterable[Any], practice_id: int) -> SafeString:
+def comment_thread(
+    context: Any, comments: Iterable[selectors.ThreadComment], practice_id: int
+) -> SafeString:
     """The thread as ``<li>`` items, each with its replies and a reply form, built in one pass
     (``comments`` from ``selectors.comment_tree``).
 
@@ -87,15 +89,15 @@ def comment_thread(context: Any, comments: Iterable[Any], practice_id: int) -> S
         '<input type="hidden" name="csrfmiddlewaretoken" value="{}">',
         get_token(request) if request is not None else "",
     )
-    delete_label, this_comment, reply_label, your_reply = (
+    delete_label, this_comment, reply_label, your_reply, ago = (
         _("Delete"),
         _("this comment"),
         _("Reply"),
         _("Your reply"),
+        _("%(when)s ago"),
     )
 
-    def article(comment: Any) -> SafeString:
-        author = comment.author
+    def article(comment: selectors.ThreadComment) -> SafeString:
         delete = (
             format_html(
                 '<form method="post" action="{}">{}<button class="link-button small" type="submit">'
@@ -113,11 +115,11 @@ def comment_thread(context: Any, comments: Iterable[Any], practice_id: int) -> S
             '<a href="{}">{}</a> <span class="muted small">· {} · <time datetime="{}">{}</time>'
             '</span></p><div class="prose">{}</div>{}</article>',
             comment.pk,
-            author_url.replace(marker, str(author.pk)),
-            author.display_name,
-            author.site.name,
+            author_url.replace(marker, str(comment.author_id)),
+            comment.author_name,
+            comment.author_site,
             localtime(comment.created_at).isoformat(),
-            _("%(when)s ago") % {"when": timesince(comment.created_at)},
+            ago % {"when": timesince(comment.created_at)},
             comment.body_rendered,
             delete,
         )
