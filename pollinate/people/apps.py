@@ -14,8 +14,11 @@ class PeopleConfig(AppConfig):
 
         from pollinate.people.forms import filter_choices_clear
         from pollinate.people.models import Site, Topic
+        from pollinate.people.selectors import taxonomy_clear
 
         for model in (Site, Topic):
             for signal in (post_save, post_delete):
                 uid = f"people-filter-choices-{model.__name__}"
                 signal.connect(filter_choices_clear, sender=model, dispatch_uid=uid)
+        for signal in (post_save, post_delete):
+            signal.connect(taxonomy_clear, sender=Topic, dispatch_uid="people-taxonomy")

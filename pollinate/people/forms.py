@@ -9,6 +9,8 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_login_failed
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -21,6 +23,7 @@ from pollinate.people.models import (
     Topic,
     country_name,
 )
+from pollinate.people.selectors import topic_current_get
 
 TIME_ZONE_CHOICES = [(tz, tz.replace("_", " ")) for tz in sorted(zoneinfo.available_timezones())]
 
@@ -109,7 +112,12 @@ class SkillForm(forms.Form):
 # every request. Saving or deleting a site or topic clears them here (signals wired in apps.py);
 # other worker processes refresh within FILTER_CHOICES_TTL seconds.
 FILTER_CHOICES_TTL = 60.0
-_filter_choices: dict[str, tuple[float, dict[str, list[tuple[str, str]]]]] = {}
+# The filter forms' markup, rendered from the same choices, goes with them (see
+# ``DirectoryForm.fields_html``): a new list of choices starts with no markup.
+_FilterEntry = tuple[float, dict[str, list[tuple[str, str]]], dict[Any, SafeString]]
+_filter_choices: dict[str, _FilterEntry] = {}
+# Searched names make the markup keys open-ended: past this many a language's markup starts over.
+FILTER_MARKUP_LIMIT = 500
 
 
 def filter_choices_clear(**_kwargs: Any) -> None:
@@ -118,11 +126,15 @@ def filter_choices_clear(**_kwargs: Any) -> None:
 
 def filter_choices() -> dict[str, list[tuple[str, str]]]:
     """The site, country and topic choices of the filter forms, in the active language."""
+    return _filter_entry()[1]
+
+
+def _filter_entry() -> _FilterEntry:
     language = get_language() or "en"
     now = time.monotonic()
     cached = _filter_choices.get(language)
     if cached is not None and cached[0] > now:
-        return cached[1]
+        return cached
     sites = list(Site.objects.order_by("name").values_list("code", "name", "country"))
     short = language.split("-")[0]
     topics = Topic.objects.filter(merged_into=None).order_by("name")
@@ -144,8 +156,9 @@ def filter_choices() -> dict[str, list[tuple[str, str]]]:
             ),
         ],
     }
-    _filter_choices[language] = (now + FILTER_CHOICES_TTL, choices)
-    return choices
+    entry: _FilterEntry = (now + FILTER_CHOICES_TTL, choices, {})
+    _filter_choices[language] = entry
+    return entry
 
 
 class DirectoryForm(forms.Form):
@@ -169,13 +182,32 @@ class DirectoryForm(forms.Form):
             # Assigned to the field and its widget directly: the choices setter copies the list.
             field._choices = field.widget.choices = choices  # type: ignore[attr-defined]
 
+    def fields_html(self) -> SafeString:
+        """The filter fields' markup, rendered once per language, choices and submitted values.
+
+        Five field partials over a few hundred options were a quarter of a directory page. The
+        markup depends on nothing else (the choices are everyone's, and the submitted values and
+        their errors follow from the key), so it is kept with the choices it was made from."""
+        _expires, _choices, rendered = _filter_entry()
+        key = (self.is_bound, *(self.data.get(name) for name in self.fields))
+        html = rendered.get(key)
+        if html is None:
+            html = mark_safe(  # noqa: S308 - rendered by the template engine, which escapes
+                render_to_string("people/_partials/directory_filters.html", {"form": self})
+            )
+            if len(rendered) >= FILTER_MARKUP_LIMIT:
+                rendered.clear()
+            rendered[key] = html
+        return html
+
     def clean_site(self) -> Site | None:
         code = self.cleaned_data["site"]
         return Site.objects.filter(code=code).first() if code else None
 
     def clean_topic(self) -> Topic | None:
         topic_id = self.cleaned_data["topic"]
-        return Topic.objects.filter(pk=topic_id, merged_into=None).first() if topic_id else None
+        # The choices held only current topics; the taxonomy tells whether it still is one.
+        return topic_current_get(topic_id=int(topic_id)) if topic_id else None
 
 
 class InvitationForm(forms.Form):

@@ -166,7 +166,7 @@ def person_count(*, filters: DirectoryFilters) -> int:
 
 
 def _topic_ids(filters: DirectoryFilters) -> list[int]:
-    return topic_descendant_ids(topic=filters.topic) if filters.topic is not None else []
+    return _topic_descendant_ids_cached(filters.topic.pk) if filters.topic is not None else []
 
 
 def _person_count(filters: DirectoryFilters, topic_ids: list[int]) -> int:
@@ -252,19 +252,103 @@ def person_rows(*, filters: DirectoryFilters) -> DirectoryRows:
 
 def skill_chips(*, person_ids: Iterable[int], limit: int = 4) -> dict[int, list[tuple[str, int]]]:
     """Each person's strongest skills as (topic name, level), for cards: one narrow query."""
-    language = (get_language() or "en").split("-")[0]
-    chips: dict[int, list[tuple[str, int]]] = {}
+    chips: dict[int, list[tuple[int, int]]] = {}
+    # Ids only: the names come from the process's taxonomy (no join to read, no JSON to decode).
     rows = (
         Skill.objects.filter(person_id__in=list(person_ids))
         .order_by("person_id", "-level", "topic__name")
-        .values_list("person_id", "level", "topic__name", "topic__name_translations")
+        .values_list("person_id", "level", "topic_id")
     )
-    for person_id, level, name, translations in rows:
+    for person_id, level, topic_id in rows:
         shown = chips.setdefault(person_id, [])
         if len(shown) < limit:
-            # As Topic.display_name: the name in the reader's language when there is one.
-            shown.append((str((translations or {}).get(language) or name), level))
-    return chips
+            shown.append((topic_id, level))
+    names = _topic_names({topic_id for shown in chips.values() for topic_id, _level in shown})
+    return {
+        person_id: [(names[topic_id], level) for topic_id, level in shown if topic_id in names]
+        for person_id, shown in chips.items()
+    }
+
+
+# The taxonomy is small (tens to a few hundred topics) and every directory page reads it: the
+# chips' names, the chosen topic and what lies below it. Each process keeps a copy for
+# TAXONOMY_TTL seconds; saving or deleting a topic clears it here (signals wired in apps.py) and
+# other worker processes catch up within the TTL, as the filter choices do.
+TAXONOMY_TTL = 60.0
+_TOPIC_FIELDS = [field.attname for field in Topic._meta.concrete_fields]
+
+
+@dataclass(frozen=True)
+class _Taxonomy:
+    expires: float
+    rows: dict[int, tuple[Any, ...]]
+    children: dict[int, list[int]]
+
+
+_taxonomy: dict[str, _Taxonomy] = {}
+
+
+def taxonomy_clear(**_kwargs: Any) -> None:
+    _taxonomy.clear()
+
+
+def _taxonomy_get(*, having: Iterable[int] = ()) -> _Taxonomy:
+    """The process's taxonomy; read again when it lacks one of ``having`` (ids known to exist:
+    a topic added by another process or without signals shows at once, not after the TTL)."""
+    now = time.monotonic()
+    cached = _taxonomy.get("topics")
+    if (
+        cached is not None
+        and cached.expires > now
+        and all(topic_id in cached.rows for topic_id in having)
+    ):
+        return cached
+    rows = {row[0]: row for row in Topic.objects.order_by("name").values_list(*_TOPIC_FIELDS)}
+    children: dict[int, list[int]] = {}
+    parent_at = _TOPIC_FIELDS.index("parent_id")
+    for row in rows.values():
+        if row[parent_at] is not None:
+            children.setdefault(row[parent_at], []).append(row[0])
+    cached = _taxonomy["topics"] = _Taxonomy(now + TAXONOMY_TTL, rows, children)
+    return cached
+
+
+def topic_current_get(*, topic_id: int) -> Topic | None:
+    """The topic with this id unless it was merged away, from the process's taxonomy (a new
+    instance each call: callers may change it without touching the copy)."""
+    # Only ids from the filter choices come here (they exist), so a miss may read again.
+    row = _taxonomy_get(having=[topic_id]).rows.get(topic_id)
+    if row is None:
+        return None
+    topic = Topic.from_db(None, _TOPIC_FIELDS, row)
+    topic.name_translations = dict(topic.name_translations or {})
+    return None if topic.merged_into_id is not None else topic
+
+
+def _topic_names(ids: Iterable[int]) -> dict[int, str]:
+    """Existing topics' names in the reader's language (as ``Topic.display_name``)."""
+    ids = list(ids)
+    language = (get_language() or "en").split("-")[0]
+    rows = _taxonomy_get(having=ids).rows
+    name_at = _TOPIC_FIELDS.index("name")
+    translations_at = _TOPIC_FIELDS.index("name_translations")
+    names = {}
+    for topic_id in ids:
+        row = rows.get(topic_id)
+        if row is not None:
+            names[topic_id] = str((row[translations_at] or {}).get(language) or row[name_at])
+    return names
+
+
+def _topic_descendant_ids_cached(topic_id: int) -> list[int]:
+    """``topic_descendant_ids`` from the process's taxonomy, in the same order."""
+    children = _taxonomy_get().children
+    ids = [topic_id]
+    frontier = [topic_id]
+    while frontier:
+        frontier = [child for parent in frontier for child in children.get(parent, [])]
+        ids.extend(frontier)
+    return ids
 
 
 def topic_descendant_ids(*, topic: Topic) -> list[int]:
