@@ -7,7 +7,7 @@ import math
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any, overload
 
@@ -606,28 +606,74 @@ def _aware(stamp: Any) -> datetime:
     return stamp
 
 
-def adoptions_by_site(*, site: Site, limit: int = 6) -> QuerySet[Adoption]:
-    """The home page's "taken up here": a link, a status and the origin site of each."""
-    return (
-        Adoption.objects.filter(site=site)
-        .select_related("practice", "practice__site")
-        .only("status", "site_id", "practice__title", "practice__site__name")[:limit]
+@dataclass(frozen=True)
+class PracticeLink:
+    """A row of the home page's short lists: a practice's page and title, and a status (its
+    own, or a site's adoption of it) with its label; ``site_name`` is its origin site."""
+
+    url: str
+    title: str
+    status: str
+    status_label: str
+    site_name: str = ""
+
+
+def _links(rows: list[tuple[Any, ...]], labels: Any) -> list[PracticeLink]:
+    """Rows of (practice id, title, status[, site name]) as links (one ``reverse`` a list)."""
+    url = card_detail_url()
+    marker = str(_URL_MARKER)
+    return [
+        PracticeLink(url.replace(marker, str(pk)), title, status, str(labels(status).label), *more)
+        for pk, title, status, *more in rows
+    ]
+
+
+def adoptions_by_site(*, site: Site, limit: int = 6) -> list[PracticeLink]:
+    """The home page's "taken up here": the practice, the adoption's status and origin site."""
+    rows = _compiled_rows(
+        f"adoptions-by-site:{limit}",
+        lambda site_id: Adoption.objects.filter(site_id=site_id).values_list(
+            "practice_id", "practice__title", "status", "practice__site__name"
+        )[:limit],
+        site_id=site.pk,
     )
+    return _links(rows, AdoptionStatus)
 
 
 # What the home page's short lists show of a practice (a row carries its texts twice).
 PRACTICE_LINK_FIELDS = ("title", "status", "site_id", "owner_id", "review_by")
 
 
-def my_practices(*, actor: Person, limit: int = 6) -> QuerySet[Practice]:
-    return (
-        Practice.objects.filter(
-            pk__in=PracticeAuthor.objects.filter(person=actor).values("practice_id")
-        )
-        .exclude(status=PracticeStatus.RETIRED)
-        .only(*PRACTICE_LINK_FIELDS)
-        .order_by("-updated_at")[:limit]
+def my_practices(*, actor: Person, limit: int = 6) -> list[PracticeLink]:
+    """The practices the actor wrote (retired ones aside), last changed first."""
+    rows = _compiled_rows(
+        f"my-practices:{limit}",
+        lambda person_id: (
+            Practice.objects.filter(
+                pk__in=PracticeAuthor.objects.filter(person_id=person_id).values("practice_id")
+            )
+            .exclude(status=PracticeStatus.RETIRED)
+            .order_by("-updated_at")
+            .values_list("pk", "title", "status")[:limit]
+        ),
+        person_id=actor.pk,
     )
+    return _links(rows, PracticeStatus)
+
+
+def review_due_links(*, actor: Person, limit: int = 5) -> list[PracticeLink]:
+    """``practices_needing_review`` as the home page's links."""
+    rows = _compiled_rows(
+        f"review-due:{limit}",
+        lambda owner_id, today: (
+            Practice.objects.live()
+            .filter(owner_id=owner_id, review_by__lte=today)
+            .values_list("pk", "title", "status")[:limit]
+        ),
+        owner_id=actor.pk,
+        today=timezone.localdate(),
+    )
+    return _links(rows, PracticeStatus)
 
 
 def practices_needing_review(*, actor: Person) -> QuerySet[Practice]:
@@ -775,30 +821,45 @@ def practice_provenance(
 
 # Queries a page runs on every view, compiled to SQL once per process: the ORM spent more time
 # building a thread's SQL (~0.8 ms) than the database spent answering it.
-_COMPILED: dict[tuple[str, str], tuple[Any, str, tuple[Any, ...], dict[int, Any]]] = {}
+_COMPILED: dict[tuple[str, str], tuple[Any, str, tuple[Any, ...], dict[int, str]]] = {}
+
+
+def _adapted(value: int | date) -> Any:
+    """A value as the database driver receives it (a date is text on SQLite)."""
+    return connection.ops.adapt_datefield_value(value) if isinstance(value, date) else value
 
 
 def _compiled_rows(
-    name: str, build: Callable[..., QuerySet[Any]], **values: int
+    name: str, build: Callable[..., QuerySet[Any]], **values: int | date
 ) -> list[tuple[Any, ...]]:
     """The rows of ``build(**markers).values_list(...)`` with ``values`` for the markers.
 
-    ``build`` is called once per process with a distinct negative marker for each value; its SQL
-    and the positions of the markers among its parameters are kept, and each call runs that SQL
-    with the real values, through the ORM's own converters (aware datetimes on every database).
-    ``name`` must identify ``build``'s shape (the same name, the same query with other values).
+    ``build`` is called once per process with a distinct marker for each value (an improbable
+    integer or date); its SQL and the markers' places among its parameters are kept, and each
+    call runs that SQL with the real values, through the ORM's own converters (aware datetimes
+    on every database). ``name`` names ``build``'s shape: the same query, other values.
     """
     key = (connection.alias, name)
     if key not in _COMPILED:
-        markers = {field: -987654300 - index for index, field in enumerate(values)}
+        markers = {
+            field: date(1001 + index, 1, 1) if isinstance(value, date) else -987654300 - index
+            for index, (field, value) in enumerate(values.items())
+        }
         compiler = build(**markers).query.get_compiler(connection.alias)
         sql, params = compiler.as_sql()
-        by_marker = {marker: field for field, marker in markers.items()}
-        if set(by_marker) - set(params):  # a marker the SQL dropped: no reuse possible
+        by_marker = {_adapted(marker): field for field, marker in markers.items()}
+        places = {
+            at: by_marker[param]
+            for at, param in enumerate(params)
+            if isinstance(param, int | str) and param in by_marker
+        }
+        if set(places.values()) != set(values):  # a value the SQL dropped: no reuse possible
             raise ValueError(f"{name}: every value must reach the SQL as a parameter")
-        _COMPILED[key] = (compiler, sql, tuple(params), by_marker)
-    compiler, sql, params, by_marker = _COMPILED[key]
-    bound = [values[by_marker[param]] if param in by_marker else param for param in params]
+        _COMPILED[key] = (compiler, sql, tuple(params), places)
+    compiler, sql, params, places = _COMPILED[key]
+    bound = list(params)
+    for at, value_name in places.items():
+        bound[at] = _adapted(values[value_name])
     with connection.cursor() as cursor:
         cursor.execute(sql, bound)
         return list(compiler.results_iter(results=[cursor.fetchall()], tuple_expected=True))

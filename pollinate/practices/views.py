@@ -87,8 +87,12 @@ def home(request: MemberRequest) -> HttpResponse:
         "feed": selectors.practice_feed(actor=person),
         "site_adoptions": selectors.adoptions_by_site(site=person.site),
         "my_practices": selectors.my_practices(actor=person),
-        "review_due": selectors.practices_needing_review(actor=person)[:5],
-        "site_activity": activity_list_for_site(site=person.site)[:10],
+        "review_due": selectors.review_due_links(actor=person),
+        # What the rows show (activity_items): the actor's name and photo, not the whole profile.
+        "site_activity": activity_list_for_site(site=person.site)
+        .select_related(None)
+        .select_related("actor")
+        .only("verb", "created_at", "actor__display_name", "actor__photo")[:10],
     }
     return render(request, "practices/home.html", context)
 
