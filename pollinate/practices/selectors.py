@@ -903,7 +903,8 @@ def _thread(limit: int | None) -> Callable[..., QuerySet[Any]]:
             latest = (
                 comments.filter(parent=None).order_by("-created_at", "-id").values("pk")[:limit]
             )
-            comments = comments.filter(Q(pk__in=latest) | Q(parent_id__in=latest))
+            # By the primary key and parent indexes: a conversation of thousands is not walked.
+            comments = Comment.objects.filter(Q(pk__in=latest) | Q(parent_id__in=latest))
         return comments.order_by("created_at", "id").values_list(*_THREAD_FIELDS)
 
     return build
