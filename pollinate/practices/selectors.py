@@ -18,8 +18,10 @@ from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language, ngettext
+from django.utils.translation import gettext as _
 
 from pollinate.core.markdown import plain_text
 from pollinate.core.search import search_ids
@@ -92,7 +94,7 @@ def card_values(practice: Practice, *, detail_url: str = "") -> dict[str, Any]:
     """
     photos = practice.images.all()
     adoptions, helpful = practice.adoption_count, practice.helpful_count
-    return {
+    values: dict[str, Any] = {
         "url": (detail_url or card_detail_url()).replace(str(_URL_MARKER), str(practice.pk)),
         "title": practice.title,
         "photo": photos[0].image.url if photos else "",
@@ -109,6 +111,53 @@ def card_values(practice: Practice, *, detail_url: str = "") -> dict[str, Any]:
         ),
         "topics": [topic.display_name for topic in list(practice.topics.all())[:3]],
     }
+    values["html"] = card_html(values)
+    return values
+
+
+def card_html(values: dict[str, Any]) -> tuple[SafeString, SafeString]:
+    """A card's ``<li>`` as the markup before and after its relative time, the one part that
+    changes by the minute: lists join cached halves instead of running a template per card."""
+    photo = (
+        format_html(
+            '<img class="practice-card__photo" src="{}" alt="" loading="lazy" width="96"'
+            ' height="96">',
+            values["photo"],
+        )
+        if values["photo"]
+        else ""
+    )
+    status = (
+        format_html(
+            ' · <span class="chip status status--{}">{}</span>',
+            values["status"],
+            values["status_label"],
+        )
+        if values["status"]
+        else ""
+    )
+    topics = (
+        format_html(
+            '<ul class="chips" aria-label="{}">{}</ul>',
+            _("Topics"),
+            format_html_join("", '<li class="chip">{}</li>', ((t,) for t in values["topics"])),
+        )
+        if values["topics"]
+        else ""
+    )
+    before = format_html(
+        '<li><article class="practice-card">{}<div class="practice-card__body">'
+        '<h3><a href="{}">{}</a></h3><p class="muted small">{}{}</p><p class="small">{}</p>'
+        '<p class="muted small practice-card__signals">{} · ',
+        photo,
+        values["url"],
+        values["title"],
+        values["where"],
+        status,
+        values["excerpt"],
+        values["signals"],
+    )
+    return before, format_html("</p>{}</div></article></li>", topics)
 
 
 def card_detail_url() -> str:

@@ -1,16 +1,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 from django import template
 from django.middleware.csrf import get_token
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
 from django.utils.timezone import localtime
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from pollinate.core.markdown import render_markdown
@@ -40,12 +43,24 @@ def excerpt(text: str, limit: int = 160) -> str:
 _URL_MARKER = 987654321
 
 
-@register.simple_tag
-def practice_cards(practices: Iterable[Practice | int]) -> list[dict[str, Any]]:
-    """What each practice card shows, computed in one pass (strings translated, URL built once):
-    a card used to cost ~0.5 ms of template lookups, filters and ``blocktranslate`` tags.
+@lru_cache(maxsize=8192)
+def _ago(when: datetime, minutes: int, language: str) -> str:
+    return _("%(when)s ago") % {"when": timesince(when, when + timedelta(minutes=minutes))}
 
-    Given ids, the values come from the shared card cache (``selectors.practice_card_values``);
+
+def ago(when: datetime) -> str:
+    """Relative time ("3 days ago") as ``timesince`` says it, memoised per item and whole minute
+    (``timesince`` counts whole minutes): it cost ~20 µs, a third of a card or a comment."""
+    minutes = max(int((timezone.now() - when).total_seconds() // 60), 0)
+    return _ago(when, minutes, get_language() or "")
+
+
+@register.simple_tag
+def practice_cards(practices: Iterable[Practice | int]) -> SafeString:
+    """The practice cards as ``<li>`` items, joined from each card's markup (``card_html``):
+    a card used to cost ~0.15 ms of template lookups even with its values computed in Python.
+
+    Given ids, the cards come from the shared card cache (``selectors.practice_card_values``);
     given loaded practices, they are computed. The relative time is always computed here.
     """
     items = list(practices)
@@ -61,9 +76,19 @@ def practice_cards(practices: Iterable[Practice | int]) -> list[dict[str, Any]]:
             for practice in items
             if isinstance(practice, Practice)
         ]
-    for card in cards:
-        card["ago"] = _("%(when)s ago") % {"when": timesince(card["when"])}
-    return cards
+    return mark_safe(  # noqa: S308 -- halves and time are built by format_html
+        "".join(
+            before
+            + format_html(
+                '<time datetime="{}">{}</time>',
+                localtime(card["when"]).isoformat(),
+                ago(card["when"]),
+            )
+            + after
+            for card in cards
+            for before, after in [card["html"]]
+        )
+    )
 
 
 @register.simple_tag(takes_context=True)
@@ -89,12 +114,11 @@ def comment_thread(
         '<input type="hidden" name="csrfmiddlewaretoken" value="{}">',
         get_token(request) if request is not None else "",
     )
-    delete_label, this_comment, reply_label, your_reply, ago = (
+    delete_label, this_comment, reply_label, your_reply = (
         _("Delete"),
         _("this comment"),
         _("Reply"),
         _("Your reply"),
-        _("%(when)s ago"),
     )
 
     def article(comment: selectors.ThreadComment) -> SafeString:
@@ -119,7 +143,7 @@ def comment_thread(
             comment.author_name,
             comment.author_site,
             localtime(comment.created_at).isoformat(),
-            ago % {"when": timesince(comment.created_at)},
+            ago(comment.created_at),
             comment.body_rendered,
             delete,
         )
