@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db import connection
+from django.db.models import Count, Model, Q, QuerySet
 from django.utils import timezone
 
 from pollinate.coaching.matching import (
     Candidate,
     Mode,
     Need,
+    Reason,
     Suggestion,
     hours_mask,
     score_candidates,
@@ -93,11 +95,13 @@ def reporting_line_ids(person: Person) -> set[int]:
     return ids
 
 
-def need_for(request: CoachingRequest) -> Need:
-    declined = Match.objects.filter(request=request).exclude(status__in=LIVE).order_by()
-    excluded = set(declined.values_list("coach_id", flat=True)) | reporting_line_ids(
-        request.learner
-    )
+def need_for(request: CoachingRequest, *, past_coach_ids: Iterable[int] | None = None) -> Need:
+    """The engine's view of a request. ``past_coach_ids`` (the coaches of its matches that are no
+    longer live: declined, expired, cancelled) saves reading them when the caller has them."""
+    if past_coach_ids is None:
+        declined = Match.objects.filter(request=request).exclude(status__in=LIVE).order_by()
+        past_coach_ids = declined.values_list("coach_id", flat=True)
+    excluded = set(past_coach_ids) | reporting_line_ids(request.learner)
     return Need(
         request_id=request.pk,
         person_id=request.learner_id,
@@ -171,69 +175,100 @@ def coach_loads(person_ids: Iterable[int] | None = None) -> dict[int, int]:
     return {row["coach_id"]: row["n"] for row in rows}
 
 
+@functools.lru_cache(maxsize=1024)
+def _json_strings(text: str) -> tuple[str, ...]:
+    """A JSON list of strings as stored (``["en", "fr"]``): offers share a few dozen of them."""
+    return tuple(str(item) for item in json.loads(text))
+
+
+def _strings(value: object) -> tuple[str, ...]:
+    # Both backends hand raw JSON columns over as text (Django registers a text loader for jsonb);
+    # a decoded list is accepted too.
+    if isinstance(value, str):
+        return _json_strings(value)
+    return tuple(str(item) for item in value or ())  # type: ignore[attr-defined]
+
+
+@functools.lru_cache(maxsize=64)
+def _modes(modes: tuple[str, ...]) -> frozenset[Mode]:
+    return frozenset(Mode(mode) for mode in modes)
+
+
+def _table(model: type[Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _active_offers_sql(covering: int | None) -> str:
+    """``FROM … WHERE`` of the active offers of active members (those offering one of
+    ``covering`` topics when given): parameters are the offer status, ``True`` and the topics."""
+    from pollinate.people.models import User
+
+    sql = (
+        f"FROM {_table(CoachOffer)} o INNER JOIN {_table(Person)} p ON o.person_id = p.id"
+        f" INNER JOIN {_table(User)} u ON p.user_id = u.id WHERE o.status = %s AND u.is_active = %s"
+    )
+    if covering is not None:
+        sql += (
+            f" AND o.id IN (SELECT offer_id FROM {_table(CoachTopic)}"  # noqa: S608 -- names
+            f" WHERE topic_id IN ({', '.join(['%s'] * covering)}))"
+        )
+    return sql
+
+
 def candidates_for(topic_ids: Iterable[int] | None = None) -> list[Candidate]:
     """Engine candidates for the active offers (optionally only those covering ``topic_ids``).
 
-    Read as plain rows in two queries (each offer with its coach's live load): building model
-    instances for every offer and its topics cost more than scoring them (a coaching request's
-    page at 20k members spent most of its time here).
+    Read as plain rows in two statements: each offer with its coach's live load (as
+    ``coach_loads`` counts), then the offers' topics. Raw SQL because building and compiling the
+    ORM queries (a subquery annotation, JSON columns decoded row by row) cost several times what
+    the database spent running them on a coaching request's page at 20k members. Only quoted
+    table names are interpolated; every value is a parameter.
     """
-    offers = CoachOffer.objects.filter(status=OfferStatus.ACTIVE, person__user__is_active=True)
-    if topic_ids is not None:
-        covering = CoachTopic.objects.filter(topic_id__in=list(topic_ids)).values("offer_id")
-        offers = offers.filter(pk__in=covering)
-    # As ``coach_loads``, per offer: no third query and no list of coach ids.
-    live = (
-        _live_matches()
-        .filter(coach_id=OuterRef("person_id"))
-        .order_by()
-        .values("coach_id")
-        .annotate(n=Count("id"))
-        .values("n")
+    wanted = sorted(set(topic_ids)) if topic_ids is not None else None
+    if wanted == []:
+        return []
+    offers = _active_offers_sql(len(wanted) if wanted is not None else None)
+    offer_params: list[str | int] = [OfferStatus.ACTIVE, True, *(wanted or [])]
+    load = (
+        f"SELECT COUNT(*) FROM {_table(Match)} m INNER JOIN {_table(CoachingRequest)} r"  # noqa: S608
+        " ON m.request_id = r.id WHERE m.coach_id = o.person_id AND m.status IN (%s, %s)"
+        " AND r.status <> %s"
     )
-    rows = list(
-        offers.annotate(load=Coalesce(Subquery(live), 0)).values_list(
-            "pk",
-            "person_id",
-            "person__site_id",
-            "person__time_zone",
-            "languages",
-            "modes",
-            "capacity",
-            "time_slots",
-            "load",
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT o.id, o.person_id, p.site_id, p.time_zone, o.languages, o.modes, o.capacity,"
+            f" o.time_slots, ({load}) {offers}",
+            [*LIVE, RequestStatus.CLOSED, *offer_params],
         )
-    )
+        rows = cursor.fetchall()
+        if not rows:
+            return []
+        # By the same filter (a subquery), not by thousands of offer ids in batch matching.
+        cursor.execute(
+            f"SELECT offer_id, topic_id, level, coach_level FROM {_table(CoachTopic)}"  # noqa: S608
+            f" WHERE offer_id IN (SELECT o.id {offers})",
+            offer_params,
+        )
+        topic_rows = cursor.fetchall()
     topics: dict[int, dict[int, int]] = defaultdict(dict)
     certified: dict[int, set[int]] = defaultdict(set)
-    # No order: the default one (by topic name) joined every row to its topic for nothing.
-    for offer_id, topic_id, level, coach_level in (
-        # A request's few offers by id; every offer (batch matching) by subquery, not thousands
-        # of parameters.
-        CoachTopic.objects.filter(
-            offer_id__in=[row[0] for row in rows] if topic_ids is not None else offers.values("pk")
-        )
-        .order_by()
-        .values_list("offer_id", "topic_id", "level", "coach_level")
-    ):
+    for offer_id, topic_id, level, coach_level in topic_rows:
         topics[offer_id][topic_id] = level
         if coach_level != CoachLevel.APPRENTICE:
             certified[offer_id].add(topic_id)
     now = timezone.now()
     # One offset per zone, not per coach: coaches share a handful of zones.
-    offsets: dict[str, int] = {}
-    for zone in {row[3] for row in rows}:
-        offsets[zone] = _offset_hours(zone, now)
+    offsets = {zone: _offset_hours(zone, now) for zone in {row[3] for row in rows}}
     return [
         Candidate(
             coach_id=person_id,
             site_id=site_id,
             topics=topics[offer_id],
-            languages=frozenset(languages),
-            modes=frozenset(Mode(m) for m in modes),
+            languages=frozenset(_strings(languages)),
+            modes=_modes(_strings(modes)),
             capacity=capacity,
             load=load,
-            hours=_slots_mask(tuple(time_slots), offsets[time_zone]),
+            hours=_slots_mask(_strings(time_slots), offsets[time_zone]),
             certified_topic_ids=frozenset(certified[offer_id]),
         )
         for (
@@ -250,13 +285,25 @@ def candidates_for(topic_ids: Iterable[int] | None = None) -> list[Candidate]:
     ]
 
 
-def request_suggestions(request: CoachingRequest, *, k: int = 5) -> list[Suggestion]:
+def request_suggestions(
+    request: CoachingRequest, *, k: int = 5, past_coach_ids: Iterable[int] | None = None
+) -> list[Suggestion]:
     """The engine's top ``k`` coaches for a request, each with its explanation."""
     from pollinate.coaching import conf
 
-    need = need_for(request)
+    need = need_for(request, past_coach_ids=past_coach_ids)
     candidates = candidates_for({need.topic_id, *need.related_topic_ids})
     return score_candidates(need, candidates, weights=conf.weights(), limit=k)
+
+
+def topic_names(topic_ids: Iterable[int], *, known: Iterable[Topic] = ()) -> dict[int, str]:
+    """Display names of the topics an explanation mentions; ``known`` topics (loaded already)
+    are not read again."""
+    names = {topic.pk: topic.display_name for topic in known}
+    missing = set(topic_ids) - names.keys()
+    if missing:
+        names.update((t.pk, t.display_name) for t in Topic.objects.filter(pk__in=missing))
+    return names
 
 
 def request_list_for_learner(person: Person) -> QuerySet[CoachingRequest]:
@@ -348,42 +395,59 @@ def coverage_gaps(site: Site) -> list[CoverageGap]:
     return gaps
 
 
-def reason_text(reason: dict[str, object], topic_names: dict[int, str] | None = None) -> str:
-    """One translated line of an engine explanation (``Reason`` as a dict)."""
+def reason_text(reason: Mapping[str, object], topic_names: dict[int, str] | None = None) -> str:
+    """One translated line of an engine explanation (``Reason`` as a dict, or the ``Reason``'s
+    ``code`` and ``params`` through ``explanation``)."""
+    params = reason.get("params") or {}
+    assert isinstance(params, Mapping)
+    return _reason_line(str(reason.get("code")), params, topic_names or {})
+
+
+def _reason_line(code: str, params: Mapping[str, object], topic_names: dict[int, str]) -> str:
+    # Only the line's own phrase is translated: a suggestion list has some forty lines.
     from django.utils.translation import gettext as _
 
     from pollinate.people.models import LANGUAGE_NAMES
 
-    code = reason.get("code")
-    params = reason.get("params") or {}
-    assert isinstance(params, dict)
     if code == "language":
         return _("speaks %(language)s") % {
             "language": LANGUAGE_NAMES.get(str(params.get("language")), params.get("language"))
         }
     if code in ("topic", "related_topic", "certified"):
-        name = (topic_names or {}).get(int(params.get("topic_id") or 0), "")
-        return {
-            "topic": _("coaches %(topic)s"),
-            "related_topic": _("coaches a related topic: %(topic)s"),
-            "certified": _("certified in %(topic)s"),
-        }[str(code)] % {"topic": name}
-    simple = {
-        "level": _("level %(level)s of 4"),
-        "hours": _("%(hours)s shared hours a week"),
-        "flexible": _("your timing is flexible"),
-        "cross_site": _("another site"),
-        "same_site": _("same site"),
-        "spare": _("%(free)s of %(capacity)s slots free"),
-        "urgent": _("urgent request"),
-    }
+        name = topic_names.get(int(str(params.get("topic_id") or 0)), "")
+        if code == "topic":
+            return _("coaches %(topic)s") % {"topic": name}
+        if code == "related_topic":
+            return _("coaches a related topic: %(topic)s") % {"topic": name}
+        return _("certified in %(topic)s") % {"topic": name}
     if code == "hours" and not params.get("hours"):
         return _("no shared hours yet")
     if code == "mode":
         return _("meets on site") if params.get("mode") == "on_site" else _("meets remotely")
-    template = simple.get(str(code))
-    return template % params if template else str(code)
+    if code == "level":
+        return _("level %(level)s of 4") % params
+    if code == "hours":
+        return _("%(hours)s shared hours a week") % params
+    if code == "flexible":
+        return _("your timing is flexible")
+    if code == "cross_site":
+        return _("another site")
+    if code == "same_site":
+        return _("same site")
+    if code == "spare":
+        return _("%(free)s of %(capacity)s slots free") % params
+    if code == "urgent":
+        return _("urgent request")
+    return code
 
 
-def explanation(reasons: list[dict[str, object]], topic_names: dict[int, str]) -> list[str]:
-    return [reason_text(r, topic_names) for r in reasons]
+def explanation(
+    reasons: Iterable[Mapping[str, object] | Reason], topic_names: dict[int, str]
+) -> list[str]:
+    """The translated lines of an explanation: stored reasons (dicts) or the engine's."""
+    return [
+        _reason_line(r.code, r.params, topic_names)
+        if isinstance(r, Reason)
+        else reason_text(r, topic_names)
+        for r in reasons
+    ]

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import zoneinfo
-from dataclasses import asdict
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -47,7 +46,7 @@ from pollinate.people.access import (
     access_topic,
     member_required,
 )
-from pollinate.people.models import Person, RoleName, Skill, Topic
+from pollinate.people.models import Person, RoleName, Skill
 
 
 def _error_text(error: ValidationError) -> str:
@@ -181,27 +180,35 @@ def request_detail(request: MemberRequest, request_id: int) -> HttpResponse:
     coaching_request = access_request(request.person, request_id)
     is_learner = coaching_request.learner_id == request.person.pk
     private = can_see_private(request.person, coaching_request)
-    live = (
-        coaching_request.matches.filter(status__in=selectors.LIVE)
-        .select_related("coach__site")
-        .first()
-    )
+    # Every match of the request at once (a handful): the live one is shown, the coaches of the
+    # others are never suggested again.
+    matches = list(coaching_request.matches.select_related("coach__site").order_by())
+    live = next((m for m in matches if m.status in selectors.LIVE), None)
     suggestions = []
     if is_learner and live is None and coaching_request.status != RequestStatus.CLOSED:
-        found = selectors.request_suggestions(coaching_request, k=5)
-        people = Person.objects.select_related("site").in_bulk([s.coach_id for s in found])
-        topic_ids = {
-            int(str(r.params.get("topic_id", 0)))
-            for s in found
-            for r in s.reasons
-            if "topic_id" in r.params
-        }
-        names = {t.pk: t.display_name for t in Topic.objects.filter(pk__in=topic_ids)}
+        found = selectors.request_suggestions(
+            coaching_request, k=5, past_coach_ids=[m.coach_id for m in matches]
+        )
+        people = (
+            Person.objects.select_related("site")
+            .only("pk", "display_name", "job_title", "photo", "site__name")
+            .order_by()
+            .in_bulk([s.coach_id for s in found])
+        )
+        names = selectors.topic_names(
+            {
+                int(str(r.params["topic_id"]))
+                for s in found
+                for r in s.reasons
+                if "topic_id" in r.params
+            },
+            known=[coaching_request.topic],
+        )
         suggestions = [
             {
                 "person": people[s.coach_id],
                 "score": s.score,
-                "why": selectors.explanation([asdict(r) for r in s.reasons], names),
+                "why": selectors.explanation(s.reasons, names),
             }
             for s in found
         ]
