@@ -271,10 +271,50 @@ class FilterSelect(forms.Select):
         )
 
 
+class _OnePassInput:
+    """An ``<input>`` rendered by ``format_html`` with the markup of Django's input template
+    (type, name, value, then the attributes): the template and its attrs include cost ~0.3 ms."""
+
+    input_type: str
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        shown = self.format_value(value)  # type: ignore[attr-defined]
+        return format_html(
+            '<input type="{}" name="{}"{}{}>',
+            self.input_type,
+            name,
+            format_html(' value="{}"', shown) if shown is not None else "",
+            # In the order Django's attrs template writes them (``flatatt`` sorts them).
+            format_html_join(
+                "",
+                "{}",
+                (
+                    (
+                        format_html(" {}", key)
+                        if value is True
+                        else format_html(' {}="{}"', key, value),
+                    )
+                    for key, value in self.build_attrs(self.attrs, attrs).items()  # type: ignore[attr-defined]
+                    if value is not False and value is not None
+                ),
+            ),
+        )
+
+
+class SearchInput(_OnePassInput, forms.TextInput):
+    pass
+
+
+class OnePassHiddenInput(_OnePassInput, forms.HiddenInput):
+    pass
+
+
 class SearchForm(forms.Form):
     """The practice filters; choices come from ``filter_choices()`` (no query per form)."""
 
-    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    q = forms.CharField(label=_("Search"), required=False, max_length=200, widget=SearchInput)
     topic = forms.ChoiceField(label=_("Topic"), required=False, widget=FilterSelect)
     site = forms.ChoiceField(label=_("Site"), required=False, widget=FilterSelect)
     country = forms.ChoiceField(label=_("Country"), required=False, widget=FilterSelect)
@@ -291,7 +331,10 @@ class SearchForm(forms.Form):
         widget=FilterSelect,
     )
     tag = forms.ModelChoiceField(
-        queryset=Tag.objects.all(), required=False, to_field_name="slug", widget=forms.HiddenInput
+        queryset=Tag.objects.all(),
+        required=False,
+        to_field_name="slug",
+        widget=OnePassHiddenInput,
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

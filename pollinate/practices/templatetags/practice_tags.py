@@ -6,10 +6,11 @@ from functools import lru_cache
 from typing import Any
 
 from django import template
+from django.forms import BoundField
 from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
 from django.utils.timezone import localtime
@@ -53,6 +54,34 @@ def ago(when: datetime) -> str:
     (``timesince`` counts whole minutes): it cost ~20 µs, a third of a card or a comment."""
     minutes = max(int((timezone.now() - when).total_seconds() // 60), 0)
     return _ago(when, minutes, get_language() or "")
+
+
+@register.simple_tag
+def filter_field(field: BoundField) -> SafeString:
+    """``core/_partials/field.html`` for a text or select field, in one pass: the search page's
+    six filters through that include cost ~1 ms. Checkbox fields still take the include."""
+    label_id = field.id_for_label
+    errors = field.errors
+    return format_html(
+        '<div class="field{}"><label for="{}">{}{}</label>{}{}{}</div>',
+        " field--error" if errors else "",
+        label_id,
+        field.label,
+        format_html(' <span class="muted small">({})</span>', _("optional"))
+        if not field.field.required and not getattr(field.form, "is_filter", False)
+        else "",
+        field,
+        format_html('<p class="help" id="{}_help">{}</p>', label_id, field.help_text)
+        if field.help_text
+        else "",
+        format_html(
+            '<ul class="errorlist" id="{}_errors" role="alert">{}</ul>',
+            label_id,
+            format_html_join("", "<li>{}</li>", ((error,) for error in errors)),
+        )
+        if errors
+        else "",
+    )
 
 
 @register.simple_tag
