@@ -161,6 +161,9 @@ def _filter_entry() -> _FilterEntry:
     return entry
 
 
+_LANGUAGE_FILTER_CHOICES: list[tuple[str, Any]] = [("", _("Any language")), *LANGUAGE_CHOICES]
+
+
 class DirectoryForm(forms.Form):
     # Filters are optional by nature; the field partial leaves out the "(optional)" marker.
     is_filter = True
@@ -171,13 +174,13 @@ class DirectoryForm(forms.Form):
     site = forms.ChoiceField(label=_("Site"), required=False)
     country = forms.ChoiceField(label=_("Country"), required=False)
     topic = forms.ChoiceField(label=_("Who knows"), required=False)
-    language = forms.ChoiceField(
-        label=_("Speaks"), required=False, choices=[("", _("Any language")), *LANGUAGE_CHOICES]
-    )
+    # Given its choices per form like the others: copying choices with the class's fields is
+    # the most expensive part of building the form.
+    language = forms.ChoiceField(label=_("Speaks"), required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for name, choices in filter_choices().items():
+        for name, choices in [*filter_choices().items(), ("language", _LANGUAGE_FILTER_CHOICES)]:
             field = self.fields[name]
             # Assigned to the field and its widget directly: the choices setter copies the list.
             field._choices = field.widget.choices = choices  # type: ignore[attr-defined]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pollinate.people.models import Person, Topic
+from pollinate.people.models import Person, Skill, Topic
 from pollinate.people.tests.factories import PersonFactory, SkillFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +43,7 @@ def test_the_directory_filters_show_only_what_this_request_asked_for(
     plain = client.get("/people/").content.decode()
     assert 'value="Ana"' not in plain
     assert '<option value="porto">Porto Plant</option>' in plain
-    assert "porto\" selected" not in plain
+    assert 'porto" selected' not in plain
     hostile = client.get("/people/", {"q": '"><script>x</script>'}).content.decode()
     assert "<script>x" not in hostile and "&lt;script&gt;x" in hostile
     invalid = client.get("/people/", {"site": "nowhere"}).content.decode()
@@ -110,3 +110,51 @@ def test_cards_name_a_topic_created_without_signals(as_client, bob, site_a) -> N
     SkillFactory(person=person, topic=unseen, level=4)
     body = client.get("/people/", {"q": "Zed"}).content.decode()
     assert "Zed" in body and "Unseen · 4" in body and "Lean · 2" in body
+
+
+def test_directory_pages_kept_as_sql_answer_each_requests_own_filters(
+    as_client, bob, charlie, dana, site_a, site_b
+) -> None:
+    # The SQL of a page's queries is kept per process; the values must be this request's.
+    welding, painting = TopicFactory(name="Welding"), TopicFactory(name="Painting")
+    lyon = [PersonFactory(site=site_a, display_name=f"Lyon {index:02d}") for index in range(26)]
+    for index, person in enumerate(lyon):
+        SkillFactory(person=person, topic=welding, level=4 if index % 2 else 2)
+    SkillFactory(person=charlie, topic=painting, level=1)
+    SkillFactory(person=dana, topic=welding, level=3)
+    client = as_client(bob)
+
+    def shown(**query: object) -> list[Person]:
+        return list(client.get("/people/", query).context["page"].object_list)
+
+    assert shown(site="porto") == [charlie, dana]
+    assert {person.site_id for person in shown(site="lyon")} == {site_a.pk}
+    assert shown(topic=painting.pk) == [charlie]
+    expected = sorted(
+        [*lyon, dana],
+        key=lambda person: (
+            -Skill.objects.get(person=person, topic=welding).level,
+            person.display_name,
+            person.pk,
+        ),
+    )
+    assert shown(topic=welding.pk) + shown(topic=welding.pk, page=2) == expected
+    assert shown(topic=welding.pk, site="porto") == [dana]
+    assert shown(topic=painting.pk, site="lyon") == []
+    # Free text is not kept as SQL: the same filters with a search still answer right.
+    assert shown(topic=welding.pk, site="porto", q="Dan") == [dana]
+    assert shown(site="lyon", q="Lyon 0")[0].display_name == "Lyon 00"
+
+
+def test_directory_cards_and_api_rows_follow_profile_edits(as_client, bob, charlie) -> None:
+    client = as_client(bob)
+    assert "Porto Plant" in client.get("/people/", {"site": "porto"}).content.decode()
+    charlie.display_name = "Charlie Renamed"
+    charlie.job_title = "Quality lead"
+    charlie.save()
+    body = client.get("/people/", {"site": "porto"}).content.decode()
+    assert "Charlie Renamed" in body and "Quality lead · Porto Plant" in body
+    rows = client.get("/api/people", {"site": "porto"}).json()["items"]
+    assert [(row["display_name"], row["job_title"]) for row in rows] == [
+        ("Charlie Renamed", "Quality lead")
+    ]
