@@ -57,7 +57,8 @@ def _error_text(error: ValidationError) -> str:
 @member_required
 def home(request: MemberRequest) -> HttpResponse:
     person = request.person
-    offer = CoachOffer.objects.filter(person=person).prefetch_related("topics__topic").first()
+    # The page shows the offer's status and capacity, not its topics.
+    offer = CoachOffer.objects.filter(person=person).first()
     # Only a coach's part of the page lists matches; their count is the load (the same live
     # matches ``coach_loads`` counts).
     matches = list(selectors.match_list_for_coach(person)) if offer else []
@@ -71,7 +72,7 @@ def home(request: MemberRequest) -> HttpResponse:
             "proposals": [m for m in matches if m.status == MatchStatus.PROPOSED],
             "coaching": [m for m in matches if m.status == MatchStatus.ACCEPTED],
             "my_requests": selectors.request_list_for_learner(person)[:20],
-            "sessions": selectors.session_list_upcoming(person)[:10],
+            "sessions": selectors.session_list_upcoming(person, limit=10),
             "feedback": selectors.feedback_for_coach(person)[:5] if offer else [],
             "lead_sites": [
                 r.site

@@ -162,3 +162,55 @@ def test_a_declined_coach_and_the_learners_manager_are_not_suggested(
     assert f'name="coach" value="{other.pk}"' in page
     assert f'name="coach" value="{declined.pk}"' not in page
     assert f'name="coach" value="{manager.pk}"' not in page
+
+
+def test_upcoming_sessions_are_those_one_coaches_learns_or_co_leads_soonest_first(
+    alice: Person, bob: Person, dana: Person
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from pollinate.coaching.models import SessionStatus
+    from pollinate.coaching.tests.factories import CoachingSessionFactory
+
+    now = timezone.now()
+    as_coach = CoachingSessionFactory(
+        match=MatchFactory(coach=dana), starts_at=now + timedelta(days=3)
+    )
+    as_learner = CoachingSessionFactory(
+        match=MatchFactory(request=CoachingRequestFactory(learner=dana)),
+        starts_at=now + timedelta(days=1),
+    )
+    co_leading = CoachingSessionFactory(co_coach=dana, starts_at=now - timedelta(hours=2))
+    CoachingSessionFactory(match=MatchFactory(coach=dana), starts_at=now - timedelta(days=1))
+    CoachingSessionFactory(
+        match=MatchFactory(coach=dana),
+        starts_at=now + timedelta(days=2),
+        status=SessionStatus.CANCELLED,
+    )
+    CoachingSessionFactory(match=MatchFactory(coach=bob), starts_at=now + timedelta(days=2))
+    upcoming = selectors.session_list_upcoming(dana)
+    assert upcoming == [co_leading, as_learner, as_coach]
+    assert selectors.session_list_upcoming(dana, limit=2) == [co_leading, as_learner]
+    assert selectors.session_list_upcoming(alice) == []
+
+
+def test_the_coaching_home_reads_as_many_queries_for_many_sessions_as_for_one(
+    as_client: Any, dana: Person
+) -> None:
+    from pollinate.coaching.tests.factories import CoachingSessionFactory
+
+    CoachOfferFactory(person=dana)
+    CoachingSessionFactory(match=MatchFactory(coach=dana))
+    client = as_client(dana)
+    client.get(reverse("coaching:home"))
+    with CaptureQueriesContext(connection) as one:
+        page = client.get(reverse("coaching:home")).content.decode()
+    assert page.count('href="/coaching/sessions/') == 1
+    for _ in range(6):
+        CoachingSessionFactory(match=MatchFactory(coach=dana))
+    with CaptureQueriesContext(connection) as seven:
+        page = client.get(reverse("coaching:home")).content.decode()
+    assert page.count('href="/coaching/sessions/') == 7
+    assert len(seven) == len(one)
