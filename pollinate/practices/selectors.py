@@ -305,53 +305,51 @@ def practice_search_ids(*, actor: Person, filters: PracticeFilters, limit: int =
 
     Text relevance comes from the shared index (capped candidates); it is scaled to 0–3 by the best
     match so that a strong text match still outranks a popular but weak one. Candidates are ranked
-    on a few columns; no card is loaded here (``RankedPractices`` loads the page shown).
+    on a few columns once for every viewer (``_search_ranked``); here only the actor's visibility
+    is applied. No card is loaded here (``RankedPractices`` loads the page shown).
     """
-    relevance, rows = _search_rows(filters)
-    if not relevance:
-        return []
-    best = max(relevance.values())
     wanted = {filters.status} if filters.status else set(PUBLIC_STATUSES) | {PracticeStatus.DRAFT}
-    drafts = [row[0] for row in rows if row[2] == PracticeStatus.DRAFT and row[1] != actor.pk]
-    authored = set(
-        PracticeAuthor.objects.filter(person=actor, practice_id__in=drafts).values_list(
-            "practice_id", flat=True
-        )
-        if drafts
-        else ()
-    )
-    now = timezone.now()
-    scored = []
-    for pk, owner_id, status, adoptions, helpful, learned, last in rows:
-        if status not in wanted or (
-            status == PracticeStatus.DRAFT and owner_id != actor.pk and pk not in authored
-        ):
+    authored: set[int] | None = None
+    found: list[int] = []
+    for _score, pk, owner_id, status in _search_ranked(filters):
+        if status not in wanted:
             continue
-        text = 3.0 * max(relevance[pk], 0.0) / best if best > 0 else 0.0
-        quality = quality_score(
-            status=status,
-            adoption_count=adoptions,
-            helpful_count=helpful,
-            learned_count=learned,
-            last_activity_at=last,
-            now=now,
-        )
-        scored.append((text + quality, pk))
-    scored.sort(reverse=True)
-    return [pk for _score, pk in scored[:limit]]
+        if status == PracticeStatus.DRAFT and owner_id != actor.pk:
+            if authored is None:  # someone else's draft: is the actor one of its authors?
+                authored = _draft_authorships(actor)
+            if pk not in authored:
+                continue
+        found.append(pk)
+        if len(found) == limit:
+            break
+    return found
 
 
-# The candidates of a query and their ranking columns, before anyone's visibility is applied:
-# the same for every viewer. Kept per process for a minute and dropped by any change that counts
-# reset (a practice created, shared, edited, retired...), so a new or edited practice is found at
-# once; adoptions and reactions move the ranking within the minute.
+def _draft_authorships(actor: Person) -> set[int]:
+    """The drafts the actor co-wrote, among what they wrote (tens of rows, by the person index:
+    with the status in the query, SQLite walked every draft of the organisation instead)."""
+    rows = _compiled_rows(
+        "authorships",
+        lambda person_id: PracticeAuthor.objects.filter(person_id=person_id).values_list(
+            "practice_id", "practice__status"
+        ),
+        person_id=actor.pk,
+    )
+    return {practice_id for practice_id, status in rows if status == PracticeStatus.DRAFT}
+
+
+# The candidates of a query, scored, before anyone's visibility is applied: the same for every
+# viewer. Kept per process for a minute and dropped by any change that counts reset (a practice
+# created, shared, edited, retired...), so a new or edited practice is found at once; adoptions,
+# reactions and the freshness term move the ranking within the minute.
 SEARCH_TTL = 60
 search_cache = LocMemCache(
     "pollinate-practice-search", {"TIMEOUT": SEARCH_TTL, "OPTIONS": {"MAX_ENTRIES": 500}}
 )
 
 
-def _search_rows(filters: PracticeFilters) -> tuple[dict[int, float], list[tuple[Any, ...]]]:
+def _search_ranked(filters: PracticeFilters) -> list[tuple[float, int, int | None, str]]:
+    """(score, id, owner id, status) of every candidate, best first (ties: newest id first)."""
     parts = [cache.get(_COUNT_GENERATION, 0), filters.query, *_narrowing_key(filters)]
     key = hashlib.sha256(repr(parts).encode()).hexdigest()
     cached = search_cache.get(key)
@@ -361,16 +359,36 @@ def _search_rows(filters: PracticeFilters) -> tuple[dict[int, float], list[tuple
     # Driven by the candidate ids (primary key lookups) with visibility applied by the caller:
     # written as a filter, the "public or mine" OR made SQLite walk every public practice instead.
     rows = (
-        list(
-            _narrowed(Practice.objects.filter(pk__in=list(relevance)), filters)
-            .order_by()
-            .values_list(*_RANK_FIELDS)
-        )
+        _narrowed(Practice.objects.filter(pk__in=list(relevance)), filters)
+        .order_by()
+        .values_list(*_RANK_FIELDS)
         if relevance
         else []
     )
-    search_cache.set(key, (relevance, rows), SEARCH_TTL)
-    return relevance, rows
+    best = max(relevance.values(), default=0.0)
+    now = timezone.now()
+    ranked = sorted(
+        (
+            (
+                (3.0 * max(relevance[pk], 0.0) / best if best > 0 else 0.0)
+                + quality_score(
+                    status=status,
+                    adoption_count=adoptions,
+                    helpful_count=helpful,
+                    learned_count=learned,
+                    last_activity_at=last,
+                    now=now,
+                ),
+                pk,
+                owner_id,
+                status,
+            )
+            for pk, owner_id, status, adoptions, helpful, learned, last in rows
+        ),
+        reverse=True,
+    )
+    search_cache.set(key, ranked, SEARCH_TTL)
+    return ranked
 
 
 class RankedPractices(Sequence[Practice]):
