@@ -16,6 +16,7 @@ from django.http import Http404
 
 from pollinate.people.models import Person, RoleName
 from pollinate.practices.models import Comment, Practice, PracticeAuthor, PracticeRevision, Tag
+from pollinate.practices.selectors import compiled_rows
 
 
 def _is_author(actor: Person, practice: Practice) -> bool:
@@ -24,7 +25,16 @@ def _is_author(actor: Person, practice: Practice) -> bool:
     # Remembered on the instance: the practice page asks can_edit and can_manage for one viewer.
     memo: dict[int, bool] = practice.__dict__.setdefault("_authored_by", {})
     if actor.pk not in memo:
-        memo[actor.pk] = PracticeAuthor.objects.filter(practice=practice, person=actor).exists()
+        memo[actor.pk] = bool(
+            compiled_rows(
+                "is-author",
+                lambda practice_id, person_id: PracticeAuthor.objects.filter(
+                    practice_id=practice_id, person_id=person_id
+                ).values_list("pk")[:1],
+                practice_id=practice.pk,
+                person_id=actor.pk,
+            )
+        )
     return memo[actor.pk]
 
 

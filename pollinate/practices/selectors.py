@@ -328,7 +328,7 @@ def practice_search_ids(*, actor: Person, filters: PracticeFilters, limit: int =
 def _draft_authorships(actor: Person) -> set[int]:
     """The drafts the actor co-wrote, among what they wrote (tens of rows, by the person index:
     with the status in the query, SQLite walked every draft of the organisation instead)."""
-    rows = _compiled_rows(
+    rows = compiled_rows(
         "authorships",
         lambda person_id: PracticeAuthor.objects.filter(person_id=person_id).values_list(
             "practice_id", "practice__status"
@@ -489,14 +489,19 @@ SIMILAR_SITES_TTL = 600
 def similar_sites(*, site: Site, limit: int = 8) -> list[int]:
     """Sites whose adoptions overlap most with this site's (then same region / country).
 
-    Cached for ten minutes per site: it aggregates every adoption of the site's practices, and it
-    changes slowly (it is a neighbourhood, not a feed).
+    Cached for ten minutes per site (and a minute per process): it aggregates every adoption of
+    the site's practices, and it changes slowly (it is a neighbourhood, not a feed).
     """
     key = f"practices:similar-sites:{site.pk}:{limit}"
-    cached = cache.get(key)
+    # Read through this process's short-lived cache first: the shared cache is a database
+    # query, on the home feed and every practice page.
+    cached = search_cache.get(key)
     if cached is None:
-        cached = _similar_sites(site=site, limit=limit)
-        cache.set(key, cached, SIMILAR_SITES_TTL)
+        cached = cache.get(key)
+        if cached is None:
+            cached = _similar_sites(site=site, limit=limit)
+            cache.set(key, cached, SIMILAR_SITES_TTL)
+        search_cache.set(key, cached, SEARCH_TTL)
     return list(cached)
 
 
@@ -697,7 +702,7 @@ def _links(rows: list[tuple[Any, ...]], labels: Any) -> list[PracticeLink]:
 
 def adoptions_by_site(*, site: Site, limit: int = 6) -> list[PracticeLink]:
     """The home page's "taken up here": the practice, the adoption's status and origin site."""
-    rows = _compiled_rows(
+    rows = compiled_rows(
         f"adoptions-by-site:{limit}",
         lambda site_id: Adoption.objects.filter(site_id=site_id).values_list(
             "practice_id", "practice__title", "status", "practice__site__name"
@@ -713,7 +718,7 @@ PRACTICE_LINK_FIELDS = ("title", "status", "site_id", "owner_id", "review_by")
 
 def my_practices(*, actor: Person, limit: int = 6) -> list[PracticeLink]:
     """The practices the actor wrote (retired ones aside), last changed first."""
-    rows = _compiled_rows(
+    rows = compiled_rows(
         f"my-practices:{limit}",
         lambda person_id: (
             Practice.objects.filter(
@@ -730,7 +735,7 @@ def my_practices(*, actor: Person, limit: int = 6) -> list[PracticeLink]:
 
 def review_due_links(*, actor: Person, limit: int = 5) -> list[PracticeLink]:
     """``practices_needing_review`` as the home page's links."""
-    rows = _compiled_rows(
+    rows = compiled_rows(
         f"review-due:{limit}",
         lambda owner_id, today: (
             Practice.objects.live()
@@ -822,10 +827,14 @@ def practice_provenance(
             if current.adapted_from_id
             else None
         )
-    pairs = list(
-        Adoption.objects.filter(practice=practice)
-        .order_by("happened_on", "id")
-        .values_list("pk", "site_id")
+    pairs = compiled_rows(
+        "adoption-pairs",
+        lambda practice_id: (
+            Adoption.objects.filter(practice_id=practice_id)
+            .order_by("happened_on", "id")
+            .values_list("pk", "site_id")
+        ),
+        practice_id=practice.pk,
     )
     latest = pairs if shown is None else pairs[-shown:] if shown else []
     similar = set(similar_sites(site=actor.site))
@@ -850,10 +859,25 @@ def practice_provenance(
     while frontier and depth <= max_depth:
         # The children's ids first, through the adapted-from index: with the visibility OR in
         # the same query, SQLite chose to walk the status index over the whole table (110 ms).
-        child_ids = list(
-            Practice.objects.filter(adapted_from_id__in=frontier)
-            .exclude(pk__in=seen)
-            .values_list("pk", flat=True)[:400]
+        child_ids = (
+            # The first level on every page, compiled once (most practices have no adaptation).
+            [
+                pk
+                for (pk,) in compiled_rows(
+                    "adaptations",
+                    lambda source_id: Practice.objects.filter(
+                        adapted_from_id=source_id
+                    ).values_list("pk")[:400],
+                    source_id=practice.pk,
+                )
+                if pk not in seen
+            ]
+            if depth == 1
+            else list(
+                Practice.objects.filter(adapted_from_id__in=frontier)
+                .exclude(pk__in=seen)
+                .values_list("pk", flat=True)[:400]
+            )
         )
         if not child_ids:  # most practices were never adapted: no second query
             break
@@ -896,7 +920,7 @@ def _adapted(value: int | date) -> Any:
     return connection.ops.adapt_datefield_value(value) if isinstance(value, date) else value
 
 
-def _compiled_rows(
+def compiled_rows(
     name: str, build: Callable[..., QuerySet[Any]], **values: int | date
 ) -> list[tuple[Any, ...]]:
     """The rows of ``build(**markers).values_list(...)`` with ``values`` for the markers.
@@ -983,7 +1007,7 @@ def comment_tree(*, practice: Practice, limit: int | None = 30) -> list[ThreadCo
     One query whatever the count (its SQL compiled once per process); the page links to the full
     conversation when it is longer.
     """
-    rows = _compiled_rows(f"comment-thread:{limit}", _thread(limit), practice_id=practice.pk)
+    rows = compiled_rows(f"comment-thread:{limit}", _thread(limit), practice_id=practice.pk)
     comments = [ThreadComment(*row) for row in rows]
     top = {comment.pk: comment for comment in comments if comment.parent_id is None}
     for comment in comments:
@@ -993,10 +1017,27 @@ def comment_tree(*, practice: Practice, limit: int | None = 30) -> list[ThreadCo
 
 
 def reactions_of(*, actor: Person, practice: Practice) -> set[str]:
-    return set(
-        Reaction.objects.filter(practice=practice, person=actor).values_list("kind", flat=True)
+    rows = compiled_rows(
+        "reactions-of",
+        lambda person_id, practice_id: Reaction.objects.filter(
+            practice_id=practice_id, person_id=person_id
+        ).values_list("kind"),
+        person_id=actor.pk,
+        practice_id=practice.pk,
     )
+    return {kind for (kind,) in rows}
 
 
 def follow_state(*, actor: Person, **target: Any) -> bool:
+    if set(target) == {"practice"}:  # on every practice page: the query compiled once
+        return bool(
+            compiled_rows(
+                "follows-practice",
+                lambda person_id, practice_id: Follow.objects.filter(
+                    person_id=person_id, practice_id=practice_id
+                ).values_list("pk")[:1],
+                person_id=actor.pk,
+                practice_id=target["practice"].pk,
+            )
+        )
     return Follow.objects.filter(person=actor, **target).exists()
