@@ -18,6 +18,11 @@ accesslog = os.environ.get("ACCESS_LOG", None)
 errorlog = "-"
 preload_app = True
 
+# Read by pollinate/settings.py when the preloaded app starts: with SQLite, the workers' own
+# connections stop checkpointing in the committing request and post_fork starts a thread that
+# does it instead (pollinate/core/checkpoint.py).
+os.environ.setdefault("SQLITE_WAL_CHECKPOINTER", "true")
+
 
 def pre_fork(server: Any, worker: Any) -> None:
     """Moves everything the master loaded (Django, every module, the URL conf) out of the
@@ -29,3 +34,14 @@ def pre_fork(server: Any, worker: Any) -> None:
     instead of being copied when the collector touches them.
     """
     gc.freeze()
+
+
+def post_fork(server: Any, worker: Any) -> None:
+    """Each worker checkpoints the SQLite write-ahead log from its own thread (a thread started
+    in the master before forking could leave a worker holding a lock nobody releases)."""
+    from django.conf import settings
+
+    if getattr(settings, "SQLITE_WAL_CHECKPOINTER", False):
+        from pollinate.core.checkpoint import wal_checkpointer_start
+
+        wal_checkpointer_start(settings.DATABASES["default"]["NAME"])

@@ -146,6 +146,12 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
             " PRAGMA busy_timeout=20000; PRAGMA cache_size=-20000; PRAGMA mmap_size=2147418112;"
         ),
     }
+    # The web workers checkpoint the write-ahead log from a thread of their own rather than in
+    # whichever request's commit fills it (pollinate/core/checkpoint.py; gunicorn_conf.py sets
+    # this). Every other process keeps SQLite's automatic checkpoints.
+    SQLITE_WAL_CHECKPOINTER = env_bool("SQLITE_WAL_CHECKPOINTER", False)
+    if SQLITE_WAL_CHECKPOINTER:
+        _db["OPTIONS"]["init_command"] += " PRAGMA wal_autocheckpoint=0;"
     _db["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 600)
     _db["TEST"] = {"NAME": None}
 DATABASES = {"default": _db}

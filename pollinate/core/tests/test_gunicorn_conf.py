@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import runpy
 from pathlib import Path
 
@@ -24,3 +25,22 @@ def test_the_master_freezes_what_it_loaded_before_forking_a_worker() -> None:
         assert gc.get_freeze_count() > 10_000  # Django and every module loaded by the tests
     finally:
         gc.unfreeze()
+
+
+def test_with_sqlite_each_worker_starts_its_checkpointer(monkeypatch, settings) -> None:
+    import pollinate.core.checkpoint as checkpoint
+
+    monkeypatch.delenv("SQLITE_WAL_CHECKPOINTER", raising=False)
+    conf = runpy.run_path(str(CONF))
+    # The workers' settings read this when the preloaded app starts.
+    assert os.environ["SQLITE_WAL_CHECKPOINTER"] == "true"
+    started: list[object] = []
+    monkeypatch.setattr(checkpoint, "wal_checkpointer_start", started.append)
+    settings.SQLITE_WAL_CHECKPOINTER = True
+    conf["post_fork"](None, None)
+    assert started == [settings.DATABASES["default"]["NAME"]]
+
+    started.clear()
+    settings.SQLITE_WAL_CHECKPOINTER = False  # PostgreSQL, or a server started another way
+    conf["post_fork"](None, None)
+    assert started == []
