@@ -186,13 +186,34 @@ def question_list_could_answer(*, person: Person) -> RankedQuestions:
 
 
 def answer_list_for_question(*, question: Question) -> QuerySet[Answer]:
-    return (
-        Answer.objects.filter(question=question)
-        .select_related("author", "author__site")
-        .prefetch_related(
-            Prefetch("comments", queryset=Comment.objects.select_related("author", "author__site"))
-        )
+    """The answers, accepted and most helpful first, with their authors (comments: see
+    ``comment_lines``)."""
+    return Answer.objects.filter(question=question).select_related("author", "author__site")
+
+
+@dataclass(frozen=True)
+class CommentLine:
+    """What the question page shows of a comment."""
+
+    author: str
+    site: str
+    body: str
+
+
+def comment_lines(*, answer_ids: list[int]) -> dict[int, list[CommentLine]]:
+    """The comments under these answers, oldest first, by answer: plain values in one query
+    (model instances with their authors and sites cost several times more to build)."""
+    if not answer_ids:
+        return {}
+    lines: dict[int, list[CommentLine]] = {}
+    rows = (
+        Comment.objects.filter(answer_id__in=answer_ids)
+        .order_by("created_at", "id")
+        .values_list("answer_id", "author__display_name", "author__site__name", "body")
     )
+    for answer_id, author, site, body in rows:
+        lines.setdefault(answer_id, []).append(CommentLine(author, site, body))
+    return lines
 
 
 def helpful_answer_ids(*, person: Person, question: Question) -> set[int]:

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -22,6 +26,7 @@ from pollinate.questions.forms import (
 )
 from pollinate.questions.models import Question
 from pollinate.questions.selectors import CappedPaginator
+from pollinate.questions.templatetags.questions_tags import csrf_input, helpful_html
 
 PAGE_SIZE = 20
 SCOPES = ("all", "site", "could", "mine")
@@ -72,23 +77,62 @@ def question_ask(request: MemberRequest) -> HttpResponse:
     return render(request, "questions/ask.html", {"form": form}, status=status)
 
 
+# The head of a question page (title, author, text, photo, topics, equipment) is the same for every
+# viewer of a language: rendered once per process and version, it costs a cache read instead of the
+# topics query and the template. Keyed by last_activity_at, which every edit moves (and answers,
+# acceptance, closing: harmless); the TTL bounds what no stamp sees (a topic renamed, the author's
+# name or site changed). Per process, so a page view never writes to a shared cache.
+HEAD_TTL = 600
+head_cache = LocMemCache(
+    "pollinate-question-heads", {"TIMEOUT": HEAD_TTL, "OPTIONS": {"MAX_ENTRIES": 1000}}
+)
+
+
+def _question_head(question: Question) -> SafeString:
+    key = f"questions:head:{get_language()}:{question.pk}:{question.last_activity_at.timestamp()}"
+    head = head_cache.get(key)
+    if head is None:
+        html = render_to_string("questions/_partials/question_head.html", {"question": question})
+        head = mark_safe(html)  # noqa: S308 -- a template's output
+        head_cache.set(key, head, HEAD_TTL)
+    return head
+
+
+def _blank_answer_field() -> SafeString:
+    """The empty answer box with its label and help: the same for everyone in a language."""
+    key = f"questions:answer-field:{get_language()}"
+    field = head_cache.get(key)
+    if field is None:
+        html = render_to_string("core/_partials/field.html", {"field": AnswerForm()["body"]})
+        field = mark_safe(html)  # noqa: S308 -- a template's output
+        head_cache.set(key, field, HEAD_TTL)
+    return field
+
+
 def _detail_context(request: MemberRequest, question_id: int) -> dict[str, object]:
     question = access_question(request.person, question_id)
     moderator = can_moderate(request.person, question)
     may_change = moderator or question.author_id == request.person.pk
     answers = list(selectors.answer_list_for_question(question=question))
     others_answered = any(answer.author_id != question.author_id for answer in answers)
+    # Only others' answers can be marked helpful by this viewer.
+    markable = any(answer.author_id != request.person.pk for answer in answers)
     return {
         "question": question,
+        "head": _question_head(question),
         "answers": answers,
+        "comments": selectors.comment_lines(answer_ids=[answer.pk for answer in answers]),
         "can_delete": moderator or (may_change and not others_answered),
-        "helpful_ids": selectors.helpful_answer_ids(person=request.person, question=question),
+        "helpful_ids": selectors.helpful_answer_ids(person=request.person, question=question)
+        if markable
+        else set(),
         "can_accept": may_change,
         "can_close": may_change,
         "can_edit": may_change,
         "is_moderator": moderator,
         "closing_practice": selectors.practice_closing(actor=request.person, question=question),
         "answer_form": AnswerForm(),
+        "answer_field": _blank_answer_field(),
         "comment_form": CommentForm(),
     }
 
@@ -116,7 +160,7 @@ def answer_create(request: MemberRequest, question_id: int) -> HttpResponse:
         else:
             messages.success(request, _("Thank you — your answer is posted."))
             return redirect(answer.get_absolute_url())
-    context = _detail_context(request, question_id) | {"answer_form": form}
+    context = _detail_context(request, question_id) | {"answer_form": form, "answer_field": None}
     return render(request, "questions/detail.html", context, status=400)
 
 
@@ -142,10 +186,14 @@ def answer_helpful(request: MemberRequest, answer_id: int) -> HttpResponse:
     helpful = request.POST.get("helpful", "1") == "1"
     answer = services.answer_mark_helpful(actor=request.person, answer=answer, helpful=helpful)
     if request.htmx:
-        return render(
-            request,
-            "questions/_partials/helpful.html",
-            {"answer": answer, "marked": helpful, "can_mark": True},
+        return HttpResponse(
+            helpful_html(
+                answer.pk,
+                answer.helpful_count,
+                can_mark=True,
+                marked=helpful,
+                csrf=csrf_input(request),
+            )
         )
     return redirect(answer.get_absolute_url())
 

@@ -12,6 +12,16 @@ def _fresh_rate_limits(db: None) -> None:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _empty_process_caches() -> None:
+    """The per-process caches outlive a test's rolled-back rows: every test starts without them."""
+    from pollinate.questions.templatetags.questions_tags import _rendered
+    from pollinate.questions.views import head_cache
+
+    head_cache.clear()
+    _rendered.cache_clear()
+
+
 @pytest.fixture
 def welding(db: None) -> Topic:
     return TopicFactory(name="Welding")

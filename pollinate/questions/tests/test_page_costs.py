@@ -10,6 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from pollinate.people.models import Person
+from pollinate.people.tests.factories import TopicFactory
+from pollinate.questions import services
 from pollinate.questions.models import Answer
 from pollinate.questions.selectors import help_given
 from pollinate.questions.tests.factories import AnswerFactory, QuestionFactory
@@ -64,3 +66,106 @@ def test_the_help_given_card_links_recent_accepted_answers_with_their_site(
     assert f'href="{answer.get_absolute_url()}">Which torque for the M8 bolts?</a>' in page
     assert f"· {alice.site.name}</span>" in page
     assert "Across sites" in page
+
+
+def test_the_question_page_reads_as_many_queries_for_eight_answers_as_for_one(
+    as_client: Any, alice: Person, bob: Person, charlie: Person
+) -> None:
+    question = QuestionFactory(author=alice)
+    first = AnswerFactory(question=question, author=charlie)
+    services.comment_post(actor=alice, answer=first, body="thanks")
+    client = as_client(bob)
+    client.get(question.get_absolute_url())
+    with CaptureQueriesContext(connection) as one:
+        page = client.get(question.get_absolute_url()).content.decode()
+    assert page.count('class="card stack answer') == 1
+    for _ in range(7):
+        answer = AnswerFactory(question=question)
+        services.comment_post(actor=alice, answer=answer, body="thanks")
+        services.comment_post(actor=charlie, answer=answer, body="Line one\nline <two>")
+    with CaptureQueriesContext(connection) as eight:
+        page = client.get(question.get_absolute_url()).content.decode()
+    assert page.count('class="card stack answer') == 8
+    assert page.count("Line one<br>line &lt;two&gt;</li>") == 7
+    assert len(eight) == len(one)
+
+
+def test_an_edit_shows_at_once_on_the_question_page(
+    as_client: Any, alice: Person, bob: Person
+) -> None:
+    welding, painting = TopicFactory(name="Welding"), TopicFactory(name="Painting")
+    question = services.question_ask(
+        actor=alice, title="Cracks at dawn on line 3", body="First **text**", topics=[welding]
+    )
+    client = as_client(bob)
+    before = client.get(question.get_absolute_url()).content.decode()
+    assert "Cracks at dawn on line 3" in before and ">Welding</a>" in before
+    services.question_update(
+        actor=alice,
+        question=question,
+        title="Cracks at dusk on line 3",
+        body="Second *text*",
+        topics=[painting],
+        equipment=["Jig 9"],
+    )
+    after = client.get(question.get_absolute_url()).content.decode()
+    assert "Cracks at dusk on line 3" in after and "Cracks at dawn" not in after
+    assert ">Painting</a>" in after and ">Welding</a>" not in after
+    assert "<em>text</em>" in after and "<strong>text</strong>" not in after
+    assert '<span class="chip chip--accent">Jig 9</span>' in after
+
+
+def test_the_question_page_head_follows_each_viewers_language(
+    as_client: Any, alice: Person, bob: Person
+) -> None:
+    topic = TopicFactory(name="Welding", name_translations={"fr": "Soudage"})
+    question = services.question_ask(actor=alice, title="Cracks at dawn on line 3", topics=[topic])
+    english = as_client(alice).get(question.get_absolute_url()).content.decode()
+    bob.interface_language = "fr"
+    bob.save()
+    french = as_client(bob).get(question.get_absolute_url()).content.decode()
+    assert ">Welding</a>" in english and "Soudage" not in english
+    assert ">Soudage</a>" in french and ">Welding</a>" not in french
+    assert "Ajouter un commentaire" not in english
+    again = as_client(alice).get(question.get_absolute_url()).content.decode()
+    assert ">Welding</a>" in again and "Soudage" not in again
+
+
+def test_each_viewer_gets_their_own_controls_and_helpful_state(
+    as_client: Any, alice: Person, bob: Person, charlie: Person
+) -> None:
+    question = QuestionFactory(author=alice)
+    answer = AnswerFactory(question=question, author=charlie, helpful_count=0)
+    services.answer_mark_helpful(actor=bob, answer=answer, helpful=True)
+    edit = f'href="/questions/answers/{answer.pk}/edit/"'
+    accept = f'action="/questions/answers/{answer.pk}/accept/"'
+    as_bob = as_client(bob).get(question.get_absolute_url()).content.decode()
+    as_alice = as_client(alice).get(question.get_absolute_url()).content.decode()
+    as_charlie = as_client(charlie).get(question.get_absolute_url()).content.decode()
+    assert 'aria-pressed="true">Helpful ✓</button>' in as_bob
+    assert 'aria-pressed="false">This helped</button>' in as_alice
+    # The author never marks their own answer, and sees how many did.
+    assert "This helped" not in as_charlie and "Helpful ✓" not in as_charlie
+    assert "1 found this helpful" in as_charlie
+    assert edit in as_charlie and edit not in as_bob and edit not in as_alice
+    assert accept in as_alice and accept not in as_bob and accept not in as_charlie
+    # The asker's own question controls stay hers.
+    assert f'href="/questions/{question.pk}/edit/"' in as_alice
+    assert f'href="/questions/{question.pk}/edit/"' not in as_bob
+
+
+def test_marking_helpful_with_htmx_answers_with_the_new_control(
+    as_client: Any, alice: Person, bob: Person
+) -> None:
+    answer = AnswerFactory(question=QuestionFactory(author=alice))
+    response = as_client(bob).post(
+        f"/questions/answers/{answer.pk}/helpful/", {"helpful": "1"}, HTTP_HX_REQUEST="true"
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.startswith(f'<div class="helpful" id="helpful-{answer.pk}">')
+    assert f'hx-target="#helpful-{answer.pk}"' in html
+    assert '<input type="hidden" name="helpful" value="0">' in html
+    assert 'aria-pressed="true">Helpful ✓</button>' in html
+    assert "1 found this helpful" in html
+    assert 'name="csrfmiddlewaretoken"' in html
