@@ -31,7 +31,7 @@ class MemberRequest(HttpRequest):
 
 
 def access_person(actor: Person, person_id: int, *, for_write: bool = False) -> Person:
-    person = Person.objects.select_related("user", "site", "manager").filter(pk=person_id).first()
+    person = Person.objects.select_related("user", "site").filter(pk=person_id).first()
     if person is None or (not person.user.is_active and not actor.is_administrator):
         raise Http404
     if for_write and person.pk != actor.pk and not actor.is_administrator:

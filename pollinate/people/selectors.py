@@ -13,16 +13,13 @@ from typing import Any, TypeVar, cast, overload
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+from django.urls import reverse
 from django.utils.translation import get_language
 
 from pollinate.people.models import Person, Site, Skill, SkillLevel, Topic
 
 _Item = TypeVar("_Item")
 _Value = TypeVar("_Value")
-
-
-def person_list_for_site(*, site: Site) -> QuerySet[Person]:
-    return Person.objects.filter(site=site, user__is_active=True).select_related("site")
 
 
 @dataclass(frozen=True)
@@ -369,6 +366,53 @@ def person_list(*, filters: DirectoryFilters) -> DirectoryPeople:
 def person_rows(*, filters: DirectoryFilters) -> DirectoryRows:
     """``person_list`` as plain rows for the API list (no model instances to build)."""
     return DirectoryRows(filters)
+
+
+@dataclass(frozen=True)
+class SkillRow:
+    """One of a person's skills as their page lists it."""
+
+    topic_id: int
+    topic_name: str
+    topic_url: str
+    level: int
+
+    @property
+    def level_label(self) -> str:
+        return str(SkillLevel(self.level).label)
+
+
+def skill_rows(*, person: Person) -> list[SkillRow]:
+    """A person's skills, strongest first, then by topic name (as ``Skill``'s ordering)."""
+    rows = _compiled_rows(
+        ("skills-of",),
+        lambda person_id: (
+            Skill.objects.filter(person_id=person_id)
+            .order_by("-level", "topic__name")
+            .values_list("topic_id", "level")
+        ),
+        {"person_id": person.pk},
+    )
+    names = _topic_names(topic_id for topic_id, _level in rows)
+    topics = _taxonomy_get().rows
+    slug_at = _TOPIC_FIELDS.index("slug")
+    # One reverse() for the list: the topic's id and slug replace markers in its path.
+    marker_url = reverse("people:topic", args=[_URL_MARKER, "topic-url-marker"])
+    return [
+        SkillRow(
+            topic_id,
+            names[topic_id],
+            marker_url.replace(str(_URL_MARKER), str(topic_id)).replace(
+                "topic-url-marker", str(topics[topic_id][slug_at])
+            ),
+            level,
+        )
+        for topic_id, level in rows
+        if topic_id in names
+    ]
+
+
+_URL_MARKER = 987654321
 
 
 def skill_chips(*, person_ids: Iterable[int], limit: int = 4) -> dict[int, list[tuple[str, int]]]:

@@ -36,8 +36,8 @@ from pollinate.people.models import LANGUAGE_NAMES, Person, Skill
 from pollinate.people.selectors import (
     DirectoryFilters,
     person_list,
-    person_list_for_site,
     site_knowledge,
+    skill_rows,
     topic_descendant_ids,
 )
 
@@ -76,13 +76,12 @@ def directory(request: MemberRequest) -> HttpResponse:
 @member_required
 def person_detail(request: MemberRequest, person_id: int) -> HttpResponse:
     person = access_person(request.person, person_id)
-    skills = Skill.objects.filter(person=person).select_related("topic")
     return render(
         request,
         "people/person_detail.html",
         {
             "profile": person,
-            "skills": skills,
+            "skills": skill_rows(person=person),
             "languages": [LANGUAGE_NAMES.get(code, code) for code in person.languages],
             "is_me": person.pk == request.person.pk,
         },
@@ -150,7 +149,8 @@ def skill_remove(request: MemberRequest, topic_id: int) -> HttpResponse:
 @member_required
 def site_detail(request: MemberRequest, code: str) -> HttpResponse:
     site = access_site(request.person, code)
-    people = Paginator(person_list_for_site(site=site).order_by("display_name"), PAGE_SIZE)
+    # The directory filtered by the site: a cached total and one page of cards.
+    people = Paginator(person_list(filters=DirectoryFilters(site=site)), PAGE_SIZE)
     return render(
         request,
         "people/site_detail.html",

@@ -16,7 +16,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from pollinate.people.models import Person
+from pollinate.people.models import Person, Topic
 from pollinate.people.selectors import skill_chips
 
 register = template.Library()
@@ -58,3 +58,18 @@ def person_card_items(people: Iterable[Person], *, skills: bool = False) -> Safe
         else:
             items.append(f"<li>{card}</li>")
     return mark_safe("".join(items))  # noqa: S308 - every value above went through escape
+
+
+@register.simple_tag
+def knowledge_rows(knowledge: Iterable[tuple[Topic, int, int]]) -> SafeString:
+    """The rows of a site's "What they know" table (one reverse() for all the topics' links)."""
+    marker_url = reverse("people:topic", args=[_URL_MARKER, "topic-url-marker"])
+    marker = str(_URL_MARKER)
+    rows = []
+    for topic, proficient, experts in knowledge:
+        url = marker_url.replace(marker, str(topic.pk)).replace("topic-url-marker", topic.slug)
+        rows.append(
+            f'<tr><td><a href="{escape(url)}">{escape(topic.display_name)}</a></td>'
+            f"<td>{proficient}</td><td>{experts}</td></tr>"
+        )
+    return mark_safe("".join(rows))  # noqa: S308 - every value above went through escape
