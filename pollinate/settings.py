@@ -115,7 +115,6 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "pollinate.core.context_processors.navigation",
                 "pollinate.notifications.context_processors.unread_notifications",
             ],
         },
