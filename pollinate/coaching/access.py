@@ -36,13 +36,16 @@ def access_request(actor: Person, request_id: int, *, for_write: bool = False) -
     # A primary key lookup, unordered (as practices and questions do): ``first()`` adds an order
     # the ORM then checks against every joined column.
     found = list(
-        CoachingRequest.objects.select_related("learner__user", "site", "topic")
+        CoachingRequest.objects.select_related("learner", "site", "topic")
         .filter(pk=request_id)
         .order_by()[:1]
     )
     request = found[0] if found else None
     if request is None:
         raise Http404
+    if request.learner.site_id == request.site_id:
+        # The learner's card shows their site: usually the request's, already read.
+        Person.site.field.set_cached_value(request.learner, request.site)
     is_learner = request.learner_id == actor.pk
     if not (
         is_learner

@@ -80,28 +80,52 @@ def _slots_mask(slots: tuple[str, ...], offset_hours: int) -> int:
     return hours_mask(hours)
 
 
-def related_topic_ids(topic: Topic) -> frozenset[int]:
-    """Parent and children: a coach of a neighbouring topic can still help."""
-    ids = set(Topic.objects.filter(parent_id=topic.pk).order_by().values_list("pk", flat=True))
-    if topic.parent_id:
-        ids.add(topic.parent_id)
-    return frozenset(ids - {topic.pk})
+@dataclass(frozen=True)
+class RequestSurroundings:
+    """What the engine needs around a request besides its row: its matches (live or past), the
+    learner's reporting line (manager and reports) and the topic's neighbours (parent, children)."""
+
+    matches: tuple[tuple[int, int, str], ...]  # (match id, coach id, status)
+    line_ids: frozenset[int]
+    related_topic_ids: frozenset[int]
+
+    @property
+    def live_match_id(self) -> int | None:
+        return next((pk for pk, _coach, status in self.matches if status in LIVE), None)
+
+    @property
+    def past_coach_ids(self) -> frozenset[int]:
+        """Coaches who declined, let it expire or were cancelled: never suggested again."""
+        return frozenset(coach for _pk, coach, status in self.matches if status not in LIVE)
 
 
-def reporting_line_ids(person: Person) -> set[int]:
-    ids = set(Person.objects.filter(manager_id=person.pk).order_by().values_list("pk", flat=True))
-    if person.manager_id:
-        ids.add(person.manager_id)
-    return ids
+def request_surroundings(request: CoachingRequest) -> RequestSurroundings:
+    """One statement for the three small reads (each an index lookup): three ORM queries cost a
+    coaching request's page several times what the database spent answering them."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 0, id, coach_id, status FROM {_table(Match)} WHERE request_id = %s"  # noqa: S608 -- names
+            f" UNION ALL SELECT 1, id, NULL, NULL FROM {_table(Person)} WHERE manager_id = %s"
+            f" UNION ALL SELECT 2, id, NULL, NULL FROM {_table(Topic)} WHERE parent_id = %s",
+            [request.pk, request.learner_id, request.topic_id],
+        )
+        rows = cursor.fetchall()
+    line = {pk for kind, pk, _coach, _status in rows if kind == 1}
+    if request.learner.manager_id:
+        line.add(request.learner.manager_id)
+    related = {pk for kind, pk, _coach, _status in rows if kind == 2}
+    if request.topic.parent_id:
+        related.add(request.topic.parent_id)
+    return RequestSurroundings(
+        matches=tuple((pk, coach, status) for kind, pk, coach, status in rows if kind == 0),
+        line_ids=frozenset(line),
+        related_topic_ids=frozenset(related - {request.topic_id}),
+    )
 
 
-def need_for(request: CoachingRequest, *, past_coach_ids: Iterable[int] | None = None) -> Need:
-    """The engine's view of a request. ``past_coach_ids`` (the coaches of its matches that are no
-    longer live: declined, expired, cancelled) saves reading them when the caller has them."""
-    if past_coach_ids is None:
-        declined = Match.objects.filter(request=request).exclude(status__in=LIVE).order_by()
-        past_coach_ids = declined.values_list("coach_id", flat=True)
-    excluded = set(past_coach_ids) | reporting_line_ids(request.learner)
+def need_for(request: CoachingRequest, *, surroundings: RequestSurroundings | None = None) -> Need:
+    """The engine's view of a request (``surroundings`` when the caller read them already)."""
+    around = surroundings or request_surroundings(request)
     return Need(
         request_id=request.pk,
         person_id=request.learner_id,
@@ -111,8 +135,8 @@ def need_for(request: CoachingRequest, *, past_coach_ids: Iterable[int] | None =
         mode=Mode(request.mode),
         hours=slots_to_mask(request.time_slots, request.learner.time_zone),
         urgency=request.urgency,
-        related_topic_ids=related_topic_ids(request.topic),
-        excluded_coach_ids=frozenset(excluded),
+        related_topic_ids=around.related_topic_ids,
+        excluded_coach_ids=around.past_coach_ids | around.line_ids,
     )
 
 
@@ -286,12 +310,12 @@ def candidates_for(topic_ids: Iterable[int] | None = None) -> list[Candidate]:
 
 
 def request_suggestions(
-    request: CoachingRequest, *, k: int = 5, past_coach_ids: Iterable[int] | None = None
+    request: CoachingRequest, *, k: int = 5, surroundings: RequestSurroundings | None = None
 ) -> list[Suggestion]:
     """The engine's top ``k`` coaches for a request, each with its explanation."""
     from pollinate.coaching import conf
 
-    need = need_for(request, past_coach_ids=past_coach_ids)
+    need = need_for(request, surroundings=surroundings)
     candidates = candidates_for({need.topic_id, *need.related_topic_ids})
     return score_candidates(need, candidates, weights=conf.weights(), limit=k)
 

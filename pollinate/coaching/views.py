@@ -34,6 +34,7 @@ from pollinate.coaching.models import (
     CoachOffer,
     CoachTopic,
     Feedback,
+    Match,
     MatchStatus,
     RequestStatus,
 )
@@ -181,15 +182,17 @@ def request_detail(request: MemberRequest, request_id: int) -> HttpResponse:
     coaching_request = access_request(request.person, request_id)
     is_learner = coaching_request.learner_id == request.person.pk
     private = can_see_private(request.person, coaching_request)
-    # Every match of the request at once (a handful): the live one is shown, the coaches of the
-    # others are never suggested again.
-    matches = list(coaching_request.matches.select_related("coach__site").order_by())
-    live = next((m for m in matches if m.status in selectors.LIVE), None)
+    # The request's matches, the learner's reporting line and the topic's neighbours in one read:
+    # the live match is shown, and the rest is what suggestions need.
+    around = selectors.request_surroundings(coaching_request)
+    live = (
+        Match.objects.select_related("coach__site").filter(pk=around.live_match_id).first()
+        if around.live_match_id is not None
+        else None
+    )
     suggestions = []
     if is_learner and live is None and coaching_request.status != RequestStatus.CLOSED:
-        found = selectors.request_suggestions(
-            coaching_request, k=5, past_coach_ids=[m.coach_id for m in matches]
-        )
+        found = selectors.request_suggestions(coaching_request, k=5, surroundings=around)
         people = (
             Person.objects.select_related("site")
             .only("pk", "display_name", "job_title", "photo", "site__name")

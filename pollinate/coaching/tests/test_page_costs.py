@@ -214,3 +214,39 @@ def test_the_coaching_home_reads_as_many_queries_for_many_sessions_as_for_one(
         page = client.get(reverse("coaching:home")).content.decode()
     assert page.count('href="/coaching/sessions/') == 7
     assert len(seven) == len(one)
+
+
+def test_a_requests_surroundings_are_its_matches_reporting_line_and_neighbour_topics(
+    alice: Person, bob: Person, charlie: Person, dana: Person, edging: Topic
+) -> None:
+    parent = TopicFactory()
+    edging.parent = parent
+    edging.save()
+    child = TopicFactory(parent=edging)
+    TopicFactory(parent=parent)  # a sibling is not a neighbour
+    bob.manager = alice
+    bob.save()
+    report = PersonFactory(manager=bob)
+    request = CoachingRequestFactory(learner=bob, topic=edging)
+    live = MatchFactory(request=request, coach=dana, status=MatchStatus.PROPOSED)
+    MatchFactory(request=request, coach=charlie, status=MatchStatus.DECLINED)
+    MatchFactory(coach=PersonFactory(), status=MatchStatus.DECLINED)  # another request's
+    around = selectors.request_surroundings(request)
+    assert around.live_match_id == live.pk
+    assert around.past_coach_ids == frozenset({charlie.pk})
+    assert around.line_ids == frozenset({alice.pk, report.pk})
+    assert around.related_topic_ids == frozenset({parent.pk, child.pk})
+    need = selectors.need_for(request)
+    assert need.excluded_coach_ids == frozenset({charlie.pk, alice.pk, report.pk})
+    assert need == selectors.needs_for([request])[0]
+
+
+def test_a_site_lead_sees_the_learners_card_without_reading_their_site_again(
+    as_client: Any, alice: Person, bob: Person, edging: Topic
+) -> None:
+    request = _ask(bob, edging)
+    client = as_client(alice)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(request.get_absolute_url()).content.decode()
+    assert f"{bob.site.name}</div>" in page
+    assert not [q for q in queries.captured_queries if 'FROM "people_site"' in q["sql"]]
