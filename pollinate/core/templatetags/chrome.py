@@ -54,7 +54,7 @@ def main_nav_items(context: template.Context) -> SafeString:
     request = context.get("request")
     path = getattr(request, "path", None)
     entries = nav_entries()
-    current = next((entry["url"] for entry in entries if entry["url"] == path), None)
+    current = path if any(entry["url"] == path for entry in entries) else None
     key = (get_language(), current)
     html = _NAV.get(key)
     if html is None:
