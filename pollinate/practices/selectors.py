@@ -563,50 +563,111 @@ def _cursor_parse(cursor: str | None) -> tuple[datetime, int] | None:
 FEED_TOPIC_WINDOW = 4000
 
 
-_SITE_MARKER = -987654321
-
-
-def _per_site(
-    queryset: QuerySet[Practice], site_ids: Sequence[int], *, limit: int
-) -> list[tuple[str, Any]]:
-    """``queryset.filter(site_id=…)`` for each site as (SQL, params), compiled once: the ORM
-    spent ~0.3 ms compiling each of the ten or so per-site parts of a feed."""
-    sql, params = (
-        queryset.filter(site_id=_SITE_MARKER)
-        .values_list("last_activity_at", "pk")[:limit]
-        .query.sql_with_params()
-    )
-    if list(params).count(_SITE_MARKER) != 1:  # not the shape expected: compile each part
-        return [
-            queryset.filter(site_id=site_id)
-            .values_list("last_activity_at", "pk")[:limit]
-            .query.sql_with_params()
-            for site_id in site_ids
-        ]
-    at = list(params).index(_SITE_MARKER)
-    return [(sql, (*params[:at], site_id, *params[at + 1 :])) for site_id in site_ids]
-
-
-def _newest_union(
-    querysets: Sequence[QuerySet[Practice] | tuple[str, Any]],
-) -> list[tuple[Any, int, int]]:
-    """(last activity, id, source) rows of several small "newest first, LIMIT k" queries, run as
-    one statement: each part walks an index in order and stops, instead of one OR that sorts every
-    practice of every followed site. A part is a queryset or its compiled (SQL, params)."""
+def _union_sql(querysets: Sequence[QuerySet[Practice]]) -> tuple[str, list[Any]]:
+    """One statement of (last activity, id, source) rows of several small "newest first, LIMIT
+    k" queries: each part walks an index in order and stops, instead of one OR that sorts every
+    practice of every followed site."""
     parts: list[str] = []
     params: list[Any] = []
     for index, queryset in enumerate(querysets):
-        sql, part_params = (
-            queryset
-            if isinstance(queryset, tuple)
-            else queryset.values_list("last_activity_at", "pk").query.sql_with_params()
-        )
+        sql, part_params = queryset.values_list("last_activity_at", "pk").query.sql_with_params()
         parts.append(f"SELECT f{index}.*, {index} FROM ({sql}) f{index}")  # noqa: S608 -- ORM SQL
         params.extend(part_params)
-    if not parts:
-        return []
+    return " UNION ALL ".join(parts), params
+
+
+def _feed_parts(
+    *,
+    home_site_id: int,
+    person_id: int,
+    site_ids: Sequence[int],
+    topic_ids: Sequence[int],
+    position: tuple[datetime, int] | None,
+    size: int,
+) -> tuple[list[QuerySet[Practice]], QuerySet[Practice] | None]:
+    """The feed's sources (each followed or similar site, the followed practices, the newest of
+    the followed topics), and the followed topics' own query for when that window is thin."""
+    newest = Practice.objects.live().exclude(site_id=home_site_id)
+    if position is not None:
+        stamp, pk = position
+        newest = newest.filter(Q(last_activity_at__lt=stamp) | Q(last_activity_at=stamp, pk__lt=pk))
+    newest = newest.order_by("-last_activity_at", "-id")
+    sources: list[QuerySet[Practice]] = [
+        newest.filter(site_id=site_id)[: size + 1] for site_id in site_ids
+    ]
+    sources.append(
+        newest.filter(
+            pk__in=Follow.objects.filter(person_id=person_id, practice__isnull=False).values(
+                "practice_id"
+            )
+        )[: size + 1]
+    )
+    if not topic_ids:
+        return sources, None
+    through = Practice.topics.through.objects.filter(topic_id__in=topic_ids).values("practice_id")
+    window = newest.values("pk")[:FEED_TOPIC_WINDOW]
+    sources.append(newest.filter(pk__in=window).filter(pk__in=through)[: size + 1])
+    topics_only: QuerySet[Practice] = newest.filter(pk__in=through)[: size + 1]
+    return sources, topics_only
+
+
+# Feeds of at most this many sites and topics have their SQL compiled once per process (the ORM
+# spent ~1.5 ms building a first page's dozen parts); a longer one is compiled each time.
+FEED_COMPILED_PARTS = 40
+
+
+def _feed_rows(
+    *, actor: Person, site_ids: list[int], topic_ids: list[int], position: Any, size: int
+) -> list[tuple[Any, int, int]]:
+    """(last activity, id, source) rows of the feed's sources, newest first."""
+    values = {"home_site_id": actor.site_id, "person_id": actor.pk}
+    values.update({f"site{index}": site_id for index, site_id in enumerate(site_ids)})
+    values.update({f"topic{index}": topic_id for index, topic_id in enumerate(topic_ids)})
+
+    def parts(**given: int) -> tuple[list[QuerySet[Practice]], QuerySet[Practice] | None]:
+        return _feed_parts(
+            home_site_id=given["home_site_id"],
+            person_id=given["person_id"],
+            site_ids=[given[name] for name in given if name.startswith("site")],
+            topic_ids=[given[f"topic{index}"] for index in range(len(topic_ids))],
+            position=position,
+            size=size,
+        )
+
+    shape = f"{len(site_ids)}:{len(topic_ids)}:{size}"
+    if position is None and len(site_ids) + len(topic_ids) <= FEED_COMPILED_PARTS:
+        sql, params = compiled_sql(f"feed:{shape}", lambda **m: _union_sql(parts(**m)[0]), **values)
+    else:
+        sql, params = _union_sql(parts(**values)[0])
+    rows = _raw_rows(sql, params)
+    topic_source = len(site_ids) + 1
+    if topic_ids and sum(1 for row in rows if row[2] == topic_source) <= size:
+        # Few followed-topic practices among the newest: ask the topics themselves.
+        wanted = {name: value for name, value in values.items() if not name.startswith("site")}
+        wanted["person_id"] = 0  # not in this query
+        if position is None and len(topic_ids) <= FEED_COMPILED_PARTS:
+            sql, params = compiled_sql(
+                f"feed-topics:{len(topic_ids)}:{size}",
+                lambda **m: _union_sql([_topics_only(parts(**m, person_id=0))]),
+                **{name: value for name, value in wanted.items() if name != "person_id"},
+            )
+        else:
+            sql, params = _union_sql([_topics_only(parts(**wanted))])
+        rows += _raw_rows(sql, params)
+    rows.sort(reverse=True)
+    return rows
+
+
+def _topics_only(
+    parts: tuple[list[QuerySet[Practice]], QuerySet[Practice] | None],
+) -> QuerySet[Practice]:
+    assert parts[1] is not None  # only asked when there are followed topics
+    return parts[1]
+
+
+def _raw_rows(sql: str, params: Sequence[Any]) -> list[tuple[Any, int, int]]:
     with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts), params)
+        cursor.execute(sql, params)
         return [(stamp, int(pk), source) for stamp, pk, source in cursor.fetchall()]
 
 
@@ -618,46 +679,39 @@ def practice_feed(*, actor: Person, cursor: str | None = None, size: int = 12) -
     page as cheap as the first; each source (a site, the followed practices, the followed topics)
     is read newest-first up to one page, and the pages are merged.
     """
-    follows = list(Follow.objects.filter(person=actor).values_list("topic_id", "site_id"))
+    follows = compiled_rows(
+        "feed-follows",
+        lambda person_id: Follow.objects.filter(person_id=person_id).values_list(
+            "topic_id", "site_id"
+        ),
+        person_id=actor.pk,
+    )
     topic_ids = [topic for topic, _site in follows if topic]
     site_ids = [site for _topic, site in follows if site]
     site_ids += similar_sites(site=actor.site)
     personalised = bool(topic_ids or site_ids)
-    newest = Practice.objects.live().exclude(site_id=actor.site_id)
     position = _cursor_parse(cursor)
-    if position is not None:
-        stamp, pk = position
-        newest = newest.filter(Q(last_activity_at__lt=stamp) | Q(last_activity_at=stamp, pk__lt=pk))
-    newest = newest.order_by("-last_activity_at", "-id")
     if not personalised:
+        newest = Practice.objects.live().exclude(site_id=actor.site_id)
+        if position is not None:
+            stamp, pk = position
+            newest = newest.filter(
+                Q(last_activity_at__lt=stamp) | Q(last_activity_at=stamp, pk__lt=pk)
+            )
         rows = [
-            (stamp, pk, 0) for stamp, pk in newest.values_list("last_activity_at", "pk")[: size + 1]
+            (stamp, pk, 0)
+            for stamp, pk in newest.order_by("-last_activity_at", "-id").values_list(
+                "last_activity_at", "pk"
+            )[: size + 1]
         ]
     else:
-        through = Practice.topics.through.objects.filter(topic_id__in=topic_ids)
-        sources: list[QuerySet[Practice] | tuple[str, Any]] = list(
-            _per_site(newest, list(dict.fromkeys(site_ids)), limit=size + 1)
+        rows = _feed_rows(
+            actor=actor,
+            site_ids=list(dict.fromkeys(site_ids)),
+            topic_ids=topic_ids,
+            position=position,
+            size=size,
         )
-        sources.append(
-            newest.filter(
-                pk__in=Follow.objects.filter(person=actor, practice__isnull=False).values(
-                    "practice_id"
-                )
-            )[: size + 1]
-        )
-        topic_source = len(sources)
-        if topic_ids:
-            window = newest.values("pk")[:FEED_TOPIC_WINDOW]
-            sources.append(
-                newest.filter(pk__in=window).filter(pk__in=through.values("practice_id"))[
-                    : size + 1
-                ]
-            )
-        rows = _newest_union(sources)
-        if topic_ids and sum(1 for row in rows if row[2] == topic_source) <= size:
-            # Few followed-topic practices among the newest: ask the topics themselves.
-            rows += _newest_union([newest.filter(pk__in=through.values("practice_id"))[: size + 1]])
-        rows.sort(reverse=True)
     stamps = {pk: stamp for stamp, pk, _source in rows}  # the first (newest) position is kept
     ids = list(stamps)[: size + 1]
     next_cursor = None
@@ -920,15 +974,14 @@ def _adapted(value: int | date) -> Any:
     return connection.ops.adapt_datefield_value(value) if isinstance(value, date) else value
 
 
-def compiled_rows(
-    name: str, build: Callable[..., QuerySet[Any]], **values: int | date
-) -> list[tuple[Any, ...]]:
-    """The rows of ``build(**markers).values_list(...)`` with ``values`` for the markers.
+def _compiled(
+    name: str, build: Callable[..., tuple[Any, str, Sequence[Any]]], values: dict[str, int | date]
+) -> tuple[Any, str, list[Any]]:
+    """(what ``build`` gave besides its SQL, the SQL, its parameters with ``values`` bound).
 
     ``build`` is called once per process with a distinct marker for each value (an improbable
-    integer or date); its SQL and the markers' places among its parameters are kept, and each
-    call runs that SQL with the real values, through the ORM's own converters (aware datetimes
-    on every database). ``name`` names ``build``'s shape: the same query, other values.
+    integer or date) and returns (anything, SQL, parameters); the SQL and the markers' places
+    among its parameters are kept. ``name`` names ``build``'s shape: the same SQL, other values.
     """
     key = (connection.alias, name)
     if key not in _COMPILED:
@@ -936,8 +989,7 @@ def compiled_rows(
             field: date(1001 + index, 1, 1) if isinstance(value, date) else -987654300 - index
             for index, (field, value) in enumerate(values.items())
         }
-        compiler = build(**markers).query.get_compiler(connection.alias)
-        sql, params = compiler.as_sql()
+        extra, sql, params = build(**markers)
         by_marker = {_adapted(marker): field for field, marker in markers.items()}
         places = {
             at: by_marker[param]
@@ -946,13 +998,36 @@ def compiled_rows(
         }
         if set(places.values()) != set(values):  # a value the SQL dropped: no reuse possible
             raise ValueError(f"{name}: every value must reach the SQL as a parameter")
-        _COMPILED[key] = (compiler, sql, tuple(params), places)
-    compiler, sql, params, places = _COMPILED[key]
+        _COMPILED[key] = (extra, sql, tuple(params), places)
+    extra, sql, params, places = _COMPILED[key]
     bound = list(params)
     for at, value_name in places.items():
         bound[at] = _adapted(values[value_name])
+    return extra, sql, bound
+
+
+def compiled_sql(
+    name: str, build: Callable[..., tuple[str, Sequence[Any]]], **values: int | date
+) -> tuple[str, list[Any]]:
+    """The (SQL, parameters) ``build(**markers)`` gives, compiled once, with ``values`` bound."""
+    _nothing, sql, params = _compiled(name, lambda **markers: (None, *build(**markers)), values)
+    return sql, params
+
+
+def compiled_rows(
+    name: str, build: Callable[..., QuerySet[Any]], **values: int | date
+) -> list[tuple[Any, ...]]:
+    """The rows of ``build(**markers).values_list(...)`` with ``values`` for the markers, its SQL
+    compiled once per process; read through the ORM's own converters (aware datetimes on every
+    database). See ``_compiled``."""
+
+    def prepare(**markers: Any) -> tuple[Any, str, Sequence[Any]]:
+        compiler = build(**markers).query.get_compiler(connection.alias)
+        return (compiler, *compiler.as_sql())
+
+    compiler, sql, params = _compiled(name, prepare, values)
     with connection.cursor() as cursor:
-        cursor.execute(sql, bound)
+        cursor.execute(sql, params)
         return list(compiler.results_iter(results=[cursor.fetchall()], tuple_expected=True))
 
 
