@@ -110,5 +110,9 @@ def markdown(results: dict[str, Any], details: dict[str, Any]) -> str:
         lines += [f"- {name}: {why}" for name, why in skipped.items()]
     memory = details["server"].get("worker_rss_mb")
     if memory:
-        lines += ["", f"Worker memory (RSS, MB) after warm-up → after the run: {memory}."]
+        lines += [
+            "",
+            "Worker memory (RSS, MB, per worker) after warming every page → after the endpoint"
+            f" runs → after writes alongside reads: {memory}.",
+        ]
     return "\n".join(lines) + "\n"
