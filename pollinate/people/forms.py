@@ -182,8 +182,9 @@ class DirectoryForm(forms.Form):
         super().__init__(*args, **kwargs)
         for name, choices in [*filter_choices().items(), ("language", _LANGUAGE_FILTER_CHOICES)]:
             field = self.fields[name]
-            # Assigned to the field and its widget directly: the choices setter copies the list.
-            field._choices = field.widget.choices = choices  # type: ignore[attr-defined]
+            # Assigned to the field and its widget directly: their choices setters copy and
+            # normalise the list again (0.5 ms per form for the site and topic lists).
+            field._choices = field.widget._choices = choices  # type: ignore[attr-defined]
 
     def fields_html(self) -> SafeString:
         """The filter fields' markup, rendered once per language, choices and submitted values.
