@@ -218,6 +218,11 @@ def _modes(modes: tuple[str, ...]) -> frozenset[Mode]:
     return frozenset(Mode(mode) for mode in modes)
 
 
+@functools.lru_cache(maxsize=256)
+def _languages(languages: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(languages)
+
+
 def _table(model: type[Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
@@ -237,6 +242,9 @@ def _active_offers_sql(covering: int | None) -> str:
             f" WHERE topic_id IN ({', '.join(['%s'] * covering)}))"
         )
     return sql
+
+
+_OFFER_IDS_INLINE = 500
 
 
 def candidates_for(topic_ids: Iterable[int] | None = None) -> list[Candidate]:
@@ -267,12 +275,14 @@ def candidates_for(topic_ids: Iterable[int] | None = None) -> list[Candidate]:
         rows = cursor.fetchall()
         if not rows:
             return []
-        # By the same filter (a subquery), not by thousands of offer ids in batch matching.
-        cursor.execute(
-            f"SELECT offer_id, topic_id, level, coach_level FROM {_table(CoachTopic)}"  # noqa: S608
-            f" WHERE offer_id IN (SELECT o.id {offers})",
-            offer_params,
-        )
+        topics_sql = f"SELECT offer_id, topic_id, level, coach_level FROM {_table(CoachTopic)}"  # noqa: S608
+        if wanted is not None and len(rows) <= _OFFER_IDS_INLINE:
+            # A request's offers by id: cheaper than running their filter again.
+            ids = [row[0] for row in rows]
+            cursor.execute(f"{topics_sql} WHERE offer_id IN ({', '.join(['%s'] * len(ids))})", ids)
+        else:
+            # Batch matching: by the same filter (a subquery), not thousands of parameters.
+            cursor.execute(f"{topics_sql} WHERE offer_id IN (SELECT o.id {offers})", offer_params)
         topic_rows = cursor.fetchall()
     topics: dict[int, dict[int, int]] = defaultdict(dict)
     certified: dict[int, set[int]] = defaultdict(set)
@@ -288,7 +298,7 @@ def candidates_for(topic_ids: Iterable[int] | None = None) -> list[Candidate]:
             coach_id=person_id,
             site_id=site_id,
             topics=topics[offer_id],
-            languages=frozenset(_strings(languages)),
+            languages=_languages(_strings(languages)),
             modes=_modes(_strings(modes)),
             capacity=capacity,
             load=load,

@@ -20,8 +20,9 @@ def can_moderate(actor: Person, question: Question) -> bool:
 def access_question(actor: Person, question_id: int, *, for_write: bool = False) -> Question:
     # A primary key lookup, unordered (as practices do): ``first()`` orders by pk, and with this
     # many joined columns the ORM spent most of the lookup comparing the ordering to the select.
+    # Not the duplicate: only a question closed as one shows it (and reads it then).
     found = list(
-        Question.objects.select_related("author", "author__site", "site", "duplicate_of")
+        Question.objects.select_related("author", "author__site", "site")
         .filter(pk=question_id)
         .order_by()[:1]
     )

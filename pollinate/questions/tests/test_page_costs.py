@@ -169,3 +169,16 @@ def test_marking_helpful_with_htmx_answers_with_the_new_control(
     assert 'aria-pressed="true">Helpful ✓</button>' in html
     assert "1 found this helpful" in html
     assert 'name="csrfmiddlewaretoken"' in html
+
+
+def test_a_question_closed_as_a_duplicate_links_the_original(
+    as_client: Any, alice: Person, bob: Person
+) -> None:
+    original = QuestionFactory(author=bob, title="The original torque question")
+    question = QuestionFactory(author=alice)
+    services.question_close(
+        actor=alice, question=question, reason="duplicate", duplicate_of=original
+    )
+    page = as_client(bob).get(question.get_absolute_url()).content.decode()
+    assert "Closed as a duplicate of" in page
+    assert f'<a href="{original.get_absolute_url()}">The original torque question</a>' in page
