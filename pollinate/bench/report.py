@@ -92,7 +92,8 @@ def markdown(results: dict[str, Any], details: dict[str, Any]) -> str:
         lines += [
             "",
             f"Writes alongside reads (open loop, together): comments at {mixed['write_rate']:g}/s,"
-            f" reads of {', '.join(mixed['reads'])} at {mixed['read_rate']:g}/s in all;"
+            f" reads of {', '.join(mixed['reads'])} at {mixed['read_rate']:g}/s in all,"
+            f" {mixed.get('seconds', 5)} s;"
             f' {mixed["database_locked"]} "database is locked" in the server log.',
             "",
             "| stream | requests | p50 ms | p95 ms | p99 ms | errors |",
