@@ -115,17 +115,16 @@ def _detail_context(request: MemberRequest, question_id: int) -> dict[str, objec
     may_change = moderator or question.author_id == request.person.pk
     answers = list(selectors.answer_list_for_question(question=question))
     others_answered = any(answer.author_id != question.author_id for answer in answers)
-    # Only others' answers can be marked helpful by this viewer.
-    markable = any(answer.author_id != request.person.pk for answer in answers)
+    extras = selectors.answer_extras(
+        answer_ids=[answer.pk for answer in answers], person=request.person
+    )
     return {
         "question": question,
         "head": _question_head(question),
         "answers": answers,
-        "comments": selectors.comment_lines(answer_ids=[answer.pk for answer in answers]),
+        "comments": extras.comments,
         "can_delete": moderator or (may_change and not others_answered),
-        "helpful_ids": selectors.helpful_answer_ids(person=request.person, question=question)
-        if markable
-        else set(),
+        "helpful_ids": extras.marked_helpful,
         "can_accept": may_change,
         "can_close": may_change,
         "can_edit": may_change,

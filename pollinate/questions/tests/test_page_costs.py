@@ -182,3 +182,38 @@ def test_a_question_closed_as_a_duplicate_links_the_original(
     page = as_client(bob).get(question.get_absolute_url()).content.decode()
     assert "Closed as a duplicate of" in page
     assert f'<a href="{original.get_absolute_url()}">The original torque question</a>' in page
+
+
+def test_answer_extras_are_comments_oldest_first_and_only_the_viewers_marks(
+    alice: Person, bob: Person, charlie: Person
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from pollinate.questions.models import AnswerHelpful, Comment
+    from pollinate.questions.selectors import answer_extras
+
+    question = QuestionFactory(author=alice)
+    first, second, elsewhere = (
+        AnswerFactory(question=question),
+        AnswerFactory(question=question),
+        AnswerFactory(),
+    )
+    now = timezone.now()
+    Comment.objects.create(answer=first, author=bob, body="later", created_at=now)
+    Comment.objects.create(
+        answer=first, author=charlie, body="earlier", created_at=now - timedelta(hours=1)
+    )
+    Comment.objects.create(answer=elsewhere, author=bob, body="not here")
+    AnswerHelpful.objects.create(answer=second, person=bob)
+    AnswerHelpful.objects.create(answer=first, person=charlie)
+    AnswerHelpful.objects.create(answer=elsewhere, person=bob)
+    extras = answer_extras(answer_ids=[first.pk, second.pk], person=bob)
+    assert [(c.author, c.site, c.body) for c in extras.comments[first.pk]] == [
+        ("Charlie", charlie.site.name, "earlier"),
+        ("Bob", bob.site.name, "later"),
+    ]
+    assert second.pk not in extras.comments
+    assert extras.marked_helpful == {second.pk}
+    assert answer_extras(answer_ids=[], person=bob).comments == {}
