@@ -16,7 +16,7 @@ from django.http import Http404
 
 from pollinate.people.models import Person, RoleName
 from pollinate.practices.models import Comment, Practice, PracticeAuthor, PracticeRevision, Tag
-from pollinate.practices.selectors import compiled_rows
+from pollinate.practices.selectors import compiled_models, compiled_rows
 
 
 def _is_author(actor: Person, practice: Practice) -> bool:
@@ -62,14 +62,28 @@ def can_manage(actor: Person, practice: Practice) -> bool:
 
 
 def access_practice(actor: Person, practice_id: int, *, for_write: bool = False) -> Practice:
-    # A primary key lookup, unordered: ``first()`` ordered by pk and, with this many joined
-    # columns, the ORM spent half the lookup's time comparing the ordering to the select list.
-    found = list(
-        Practice.objects.select_related(
-            "site", "owner", "owner__site", "adapted_from", "adapted_from__site", "superseded_by"
-        )
-        .filter(pk=practice_id)
-        .order_by()[:1]
+    try:
+        practice_id = int(practice_id)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    if not -(2**63) <= practice_id < 2**63:
+        raise Http404  # no such row, and the SQL below binds the value as it is
+    # A primary key lookup, unordered (``first()`` ordered by pk), compiled once per process.
+    found = compiled_models(
+        "access-practice",
+        lambda pk: (
+            Practice.objects.select_related(
+                "site",
+                "owner",
+                "owner__site",
+                "adapted_from",
+                "adapted_from__site",
+                "superseded_by",
+            )
+            .filter(pk=pk)
+            .order_by()[:1]
+        ),
+        pk=practice_id,
     )
     practice = found[0] if found else None
     if practice is None or not can_see(actor, practice):

@@ -15,6 +15,7 @@ from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
+from django.db.models.query import get_related_populators  # type: ignore[attr-defined]  # not in the stubs
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -1029,6 +1030,37 @@ def compiled_rows(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return list(compiler.results_iter(results=[cursor.fetchall()], tuple_expected=True))
+
+
+def compiled_models(
+    name: str, build: Callable[..., QuerySet[Any]], **values: int | date
+) -> list[Any]:
+    """The instances ``build(**markers)`` loads, its SQL compiled once per process (see
+    ``_compiled``); built as Django's own model iterable builds them, for querysets that only
+    ``select_related`` (no annotations, no prefetching). A practice page's lookup joins six
+    tables: the ORM spent 1 ms of its 1.7 compiling it."""
+
+    def prepare(**markers: Any) -> tuple[Any, str, Sequence[Any]]:
+        compiler = build(**markers).query.get_compiler(connection.alias)
+        sql, params = compiler.as_sql()
+        info, select = compiler.klass_info, compiler.select
+        start, end = info["select_fields"][0], info["select_fields"][-1] + 1
+        attnames = [column[0].target.attname for column in select[start:end]]
+        populators = get_related_populators(info, select, connection.alias)
+        return (compiler, info["model"], start, end, attnames, populators), sql, params
+
+    built, sql, params = _compiled(name, prepare, values)
+    compiler, model, start, end, attnames, populators = built
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = list(compiler.results_iter(results=[cursor.fetchall()]))
+    found = []
+    for row in rows:
+        instance = model.from_db(connection.alias, attnames, row[start:end])
+        for populator in populators:
+            populator.populate(row, instance)
+        found.append(instance)
+    return found
 
 
 @dataclass
