@@ -1,13 +1,25 @@
 from __future__ import annotations
 
+from django.db import connection
 from django.db.models import QuerySet
 
+from pollinate.core.compiled import compiled_sql
 from pollinate.notifications.models import Delivery, Notification, NotificationKind, Preference
 from pollinate.people.models import Person
 
 
+def _unread_count_sql(recipient: int) -> tuple[str, list[object]]:
+    unread = Notification.objects.filter(recipient_id=recipient, read_at__isnull=True)
+    sql, params = unread.values("pk").query.sql_with_params()
+    return f"SELECT COUNT(*) FROM ({sql}) unread", list(params)  # noqa: S608 -- the ORM's own SQL
+
+
 def notification_unread_count(*, person: Person) -> int:
-    return Notification.objects.filter(recipient=person, read_at__isnull=True).count()
+    """The navigation badge on every signed-in page: one indexed count, its SQL built once."""
+    sql, params = compiled_sql("notifications:unread-count", _unread_count_sql, recipient=person.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.fetchone()[0])
 
 
 def notification_list(*, person: Person, unread_only: bool = False) -> QuerySet[Notification]:
