@@ -17,13 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators  # type: ignore[attr-defined]  # not in the stubs
 
 Value = int | str | date
+M = TypeVar("M", bound=Model)
 # (connection alias, shape) -> (what the builder kept, SQL, parameters, {place: value name})
 _COMPILED: dict[tuple[str, Hashable], tuple[Any, str, tuple[Any, ...], dict[int, str]]] = {}
 # Shapes are few (names times structural variants); the cap only bounds a mistake.
@@ -108,9 +109,7 @@ def compiled_rows(
         return list(compiler.results_iter(results=[cursor.fetchall()], tuple_expected=True))
 
 
-def compiled_models(
-    shape: Hashable, build: Callable[..., QuerySet[Any]], **values: Value
-) -> list[Model]:
+def compiled_models(shape: Hashable, build: Callable[..., QuerySet[M]], **values: Value) -> list[M]:
     """The instances ``build(**markers)`` loads, built as Django's own model iterable builds them;
     for querysets that only ``select_related`` (no annotations, no prefetching)."""
 
@@ -128,7 +127,7 @@ def compiled_models(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = list(compiler.results_iter(results=[cursor.fetchall()]))
-    found = []
+    found: list[M] = []
     for row in rows:
         instance = model.from_db(connection.alias, attnames, row[start:end])
         for populator in populators:
