@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from pollinate.activity.selectors import activity_list_for_site
 from pollinate.core.ratelimit import RateLimited, rate_limited_response
 from pollinate.people.access import MemberRequest, access_site, access_topic, member_required
-from pollinate.people.models import Person, RoleName
+from pollinate.people.models import Person, RoleName, Site
 from pollinate.practices import selectors, services
 from pollinate.practices.access import (
     access_comment,
@@ -54,6 +54,7 @@ from pollinate.practices.models import (
     TagKind,
 )
 from pollinate.practices.qr import qr_absolute_url, qr_svg
+from pollinate.practices.selectors import compiled_models
 
 PAGE_SIZE = 20
 PROVENANCE_SHOWN = 20
@@ -89,10 +90,16 @@ def home(request: MemberRequest) -> HttpResponse:
         "my_practices": selectors.my_practices(actor=person),
         "review_due": selectors.review_due_links(actor=person),
         # What the rows show (activity_items): the actor's name and photo, not the whole profile.
-        "site_activity": activity_list_for_site(site=person.site)
-        .select_related(None)
-        .select_related("actor")
-        .only("verb", "created_at", "actor__display_name", "actor__photo")[:10],
+        "site_activity": compiled_models(
+            "home-site-activity",
+            lambda site_id: (
+                activity_list_for_site(site=Site(pk=site_id))
+                .select_related(None)
+                .select_related("actor")
+                .only("verb", "created_at", "actor__display_name", "actor__photo")[:10]
+            ),
+            site_id=person.site_id,
+        ),
     }
     return render(request, "practices/home.html", context)
 
@@ -392,7 +399,13 @@ def practice_detail(request: MemberRequest, practice_id: int) -> HttpResponse:
         "can_edit": editor,
         "can_manage": manager,
         "is_origin_site": practice.site_id == person.site_id,
-        "authors": practice.authors.select_related("site"),
+        "authors": compiled_models(
+            "practice-authors",
+            lambda practice_id: Person.objects.filter(
+                authored_practices=practice_id
+            ).select_related("site"),
+            practice_id=practice.pk,
+        ),
         # The editing forms only for those who see them (building them costs a query or two).
         "photo_form": PhotoForm() if editor else None,
         "review_form": ReviewForm(
