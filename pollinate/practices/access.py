@@ -14,9 +14,9 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from pollinate.core.compiled import compiled_models, compiled_rows
 from pollinate.people.models import Person, RoleName
 from pollinate.practices.models import Comment, Practice, PracticeAuthor, PracticeRevision, Tag
-from pollinate.practices.selectors import compiled_models, compiled_rows
 
 
 def _is_author(actor: Person, practice: Practice) -> bool:
@@ -27,7 +27,7 @@ def _is_author(actor: Person, practice: Practice) -> bool:
     if actor.pk not in memo:
         memo[actor.pk] = bool(
             compiled_rows(
-                "is-author",
+                "practices:is-author",
                 lambda practice_id, person_id: PracticeAuthor.objects.filter(
                     practice_id=practice_id, person_id=person_id
                 ).values_list("pk")[:1],
@@ -70,7 +70,7 @@ def access_practice(actor: Person, practice_id: int, *, for_write: bool = False)
         raise Http404  # no such row, and the SQL below binds the value as it is
     # A primary key lookup, unordered (``first()`` ordered by pk), compiled once per process.
     found = compiled_models(
-        "access-practice",
+        "practices:access-practice",
         lambda pk: (
             Practice.objects.select_related(
                 "site",

@@ -7,7 +7,7 @@ import math
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, overload
 
@@ -15,7 +15,6 @@ from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
-from django.db.models.query import get_related_populators  # type: ignore[attr-defined]  # not in the stubs
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -24,6 +23,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
+from pollinate.core.compiled import compiled_rows, compiled_sql
 from pollinate.core.markdown import plain_text
 from pollinate.core.search import search_ids
 from pollinate.people.models import Person, Site, Topic, country_name
@@ -330,7 +330,7 @@ def _draft_authorships(actor: Person) -> set[int]:
     """The drafts the actor co-wrote, among what they wrote (tens of rows, by the person index:
     with the status in the query, SQLite walked every draft of the organisation instead)."""
     rows = compiled_rows(
-        "authorships",
+        "practices:authorships",
         lambda person_id: PracticeAuthor.objects.filter(person_id=person_id).values_list(
             "practice_id", "practice__status"
         ),
@@ -637,7 +637,9 @@ def _feed_rows(
 
     shape = f"{len(site_ids)}:{len(topic_ids)}:{size}"
     if position is None and len(site_ids) + len(topic_ids) <= FEED_COMPILED_PARTS:
-        sql, params = compiled_sql(f"feed:{shape}", lambda **m: _union_sql(parts(**m)[0]), **values)
+        sql, params = compiled_sql(
+            f"practices:feed:{shape}", lambda **m: _union_sql(parts(**m)[0]), **values
+        )
     else:
         sql, params = _union_sql(parts(**values)[0])
     rows = _raw_rows(sql, params)
@@ -648,7 +650,7 @@ def _feed_rows(
         wanted["person_id"] = 0  # not in this query
         if position is None and len(topic_ids) <= FEED_COMPILED_PARTS:
             sql, params = compiled_sql(
-                f"feed-topics:{len(topic_ids)}:{size}",
+                f"practices:feed-topics:{len(topic_ids)}:{size}",
                 lambda **m: _union_sql([_topics_only(parts(**m, person_id=0))]),
                 **{name: value for name, value in wanted.items() if name != "person_id"},
             )
@@ -681,7 +683,7 @@ def practice_feed(*, actor: Person, cursor: str | None = None, size: int = 12) -
     is read newest-first up to one page, and the pages are merged.
     """
     follows = compiled_rows(
-        "feed-follows",
+        "practices:feed-follows",
         lambda person_id: Follow.objects.filter(person_id=person_id).values_list(
             "topic_id", "site_id"
         ),
@@ -758,7 +760,7 @@ def _links(rows: list[tuple[Any, ...]], labels: Any) -> list[PracticeLink]:
 def adoptions_by_site(*, site: Site, limit: int = 6) -> list[PracticeLink]:
     """The home page's "taken up here": the practice, the adoption's status and origin site."""
     rows = compiled_rows(
-        f"adoptions-by-site:{limit}",
+        f"practices:adoptions-by-site:{limit}",
         lambda site_id: Adoption.objects.filter(site_id=site_id).values_list(
             "practice_id", "practice__title", "status", "practice__site__name"
         )[:limit],
@@ -774,7 +776,7 @@ PRACTICE_LINK_FIELDS = ("title", "status", "site_id", "owner_id", "review_by")
 def my_practices(*, actor: Person, limit: int = 6) -> list[PracticeLink]:
     """The practices the actor wrote (retired ones aside), last changed first."""
     rows = compiled_rows(
-        f"my-practices:{limit}",
+        f"practices:my-practices:{limit}",
         lambda person_id: (
             Practice.objects.filter(
                 pk__in=PracticeAuthor.objects.filter(person_id=person_id).values("practice_id")
@@ -791,7 +793,7 @@ def my_practices(*, actor: Person, limit: int = 6) -> list[PracticeLink]:
 def review_due_links(*, actor: Person, limit: int = 5) -> list[PracticeLink]:
     """``practices_needing_review`` as the home page's links."""
     rows = compiled_rows(
-        f"review-due:{limit}",
+        f"practices:review-due:{limit}",
         lambda owner_id, today: (
             Practice.objects.live()
             .filter(owner_id=owner_id, review_by__lte=today)
@@ -883,7 +885,7 @@ def practice_provenance(
             else None
         )
     pairs = compiled_rows(
-        "adoption-pairs",
+        "practices:adoption-pairs",
         lambda practice_id: (
             Adoption.objects.filter(practice_id=practice_id)
             .order_by("happened_on", "id")
@@ -919,7 +921,7 @@ def practice_provenance(
             [
                 pk
                 for (pk,) in compiled_rows(
-                    "adaptations",
+                    "practices:adaptations",
                     lambda source_id: Practice.objects.filter(
                         adapted_from_id=source_id
                     ).values_list("pk")[:400],
@@ -963,104 +965,6 @@ def practice_provenance(
         mine=mine,
         like_mine=like_mine,
     )
-
-
-# Queries a page runs on every view, compiled to SQL once per process: the ORM spent more time
-# building a thread's SQL (~0.8 ms) than the database spent answering it.
-_COMPILED: dict[tuple[str, str], tuple[Any, str, tuple[Any, ...], dict[int, str]]] = {}
-
-
-def _adapted(value: int | date) -> Any:
-    """A value as the database driver receives it (a date is text on SQLite)."""
-    return connection.ops.adapt_datefield_value(value) if isinstance(value, date) else value
-
-
-def _compiled(
-    name: str, build: Callable[..., tuple[Any, str, Sequence[Any]]], values: dict[str, int | date]
-) -> tuple[Any, str, list[Any]]:
-    """(what ``build`` gave besides its SQL, the SQL, its parameters with ``values`` bound).
-
-    ``build`` is called once per process with a distinct marker for each value (an improbable
-    integer or date) and returns (anything, SQL, parameters); the SQL and the markers' places
-    among its parameters are kept. ``name`` names ``build``'s shape: the same SQL, other values.
-    """
-    key = (connection.alias, name)
-    if key not in _COMPILED:
-        markers = {
-            field: date(1001 + index, 1, 1) if isinstance(value, date) else -987654300 - index
-            for index, (field, value) in enumerate(values.items())
-        }
-        extra, sql, params = build(**markers)
-        by_marker = {_adapted(marker): field for field, marker in markers.items()}
-        places = {
-            at: by_marker[param]
-            for at, param in enumerate(params)
-            if isinstance(param, int | str) and param in by_marker
-        }
-        if set(places.values()) != set(values):  # a value the SQL dropped: no reuse possible
-            raise ValueError(f"{name}: every value must reach the SQL as a parameter")
-        _COMPILED[key] = (extra, sql, tuple(params), places)
-    extra, sql, params, places = _COMPILED[key]
-    bound = list(params)
-    for at, value_name in places.items():
-        bound[at] = _adapted(values[value_name])
-    return extra, sql, bound
-
-
-def compiled_sql(
-    name: str, build: Callable[..., tuple[str, Sequence[Any]]], **values: int | date
-) -> tuple[str, list[Any]]:
-    """The (SQL, parameters) ``build(**markers)`` gives, compiled once, with ``values`` bound."""
-    _nothing, sql, params = _compiled(name, lambda **markers: (None, *build(**markers)), values)
-    return sql, params
-
-
-def compiled_rows(
-    name: str, build: Callable[..., QuerySet[Any]], **values: int | date
-) -> list[tuple[Any, ...]]:
-    """The rows of ``build(**markers).values_list(...)`` with ``values`` for the markers, its SQL
-    compiled once per process; read through the ORM's own converters (aware datetimes on every
-    database). See ``_compiled``."""
-
-    def prepare(**markers: Any) -> tuple[Any, str, Sequence[Any]]:
-        compiler = build(**markers).query.get_compiler(connection.alias)
-        return (compiler, *compiler.as_sql())
-
-    compiler, sql, params = _compiled(name, prepare, values)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return list(compiler.results_iter(results=[cursor.fetchall()], tuple_expected=True))
-
-
-def compiled_models(
-    name: str, build: Callable[..., QuerySet[Any]], **values: int | date
-) -> list[Any]:
-    """The instances ``build(**markers)`` loads, its SQL compiled once per process (see
-    ``_compiled``); built as Django's own model iterable builds them, for querysets that only
-    ``select_related`` (no annotations, no prefetching). A practice page's lookup joins six
-    tables: the ORM spent 1 ms of its 1.7 compiling it."""
-
-    def prepare(**markers: Any) -> tuple[Any, str, Sequence[Any]]:
-        compiler = build(**markers).query.get_compiler(connection.alias)
-        sql, params = compiler.as_sql()
-        info, select = compiler.klass_info, compiler.select
-        start, end = info["select_fields"][0], info["select_fields"][-1] + 1
-        attnames = [column[0].target.attname for column in select[start:end]]
-        populators = get_related_populators(info, select, connection.alias)
-        return (compiler, info["model"], start, end, attnames, populators), sql, params
-
-    built, sql, params = _compiled(name, prepare, values)
-    compiler, model, start, end, attnames, populators = built
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = list(compiler.results_iter(results=[cursor.fetchall()]))
-    found = []
-    for row in rows:
-        instance = model.from_db(connection.alias, attnames, row[start:end])
-        for populator in populators:
-            populator.populate(row, instance)
-        found.append(instance)
-    return found
 
 
 @dataclass
@@ -1114,7 +1018,9 @@ def comment_tree(*, practice: Practice, limit: int | None = 30) -> list[ThreadCo
     One query whatever the count (its SQL compiled once per process); the page links to the full
     conversation when it is longer.
     """
-    rows = compiled_rows(f"comment-thread:{limit}", _thread(limit), practice_id=practice.pk)
+    rows = compiled_rows(
+        f"practices:comment-thread:{limit}", _thread(limit), practice_id=practice.pk
+    )
     comments = [ThreadComment(*row) for row in rows]
     top = {comment.pk: comment for comment in comments if comment.parent_id is None}
     for comment in comments:
@@ -1125,7 +1031,7 @@ def comment_tree(*, practice: Practice, limit: int | None = 30) -> list[ThreadCo
 
 def reactions_of(*, actor: Person, practice: Practice) -> set[str]:
     rows = compiled_rows(
-        "reactions-of",
+        "practices:reactions-of",
         lambda person_id, practice_id: Reaction.objects.filter(
             practice_id=practice_id, person_id=person_id
         ).values_list("kind"),
@@ -1139,7 +1045,7 @@ def follow_state(*, actor: Person, **target: Any) -> bool:
     if set(target) == {"practice"}:  # on every practice page: the query compiled once
         return bool(
             compiled_rows(
-                "follows-practice",
+                "practices:follows-practice",
                 lambda person_id, practice_id: Follow.objects.filter(
                     person_id=person_id, practice_id=practice_id
                 ).values_list("pk")[:1],

@@ -19,6 +19,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pollinate.activity.selectors import activity_list_for_site
+from pollinate.core.compiled import compiled_models
 from pollinate.core.ratelimit import RateLimited, rate_limited_response
 from pollinate.people.access import MemberRequest, access_site, access_topic, member_required
 from pollinate.people.models import Person, RoleName, Site
@@ -54,7 +55,6 @@ from pollinate.practices.models import (
     TagKind,
 )
 from pollinate.practices.qr import qr_absolute_url, qr_svg
-from pollinate.practices.selectors import compiled_models
 
 PAGE_SIZE = 20
 PROVENANCE_SHOWN = 20
@@ -91,7 +91,7 @@ def home(request: MemberRequest) -> HttpResponse:
         "review_due": selectors.review_due_links(actor=person),
         # What the rows show (activity_items): the actor's name and photo, not the whole profile.
         "site_activity": compiled_models(
-            "home-site-activity",
+            "practices:home-site-activity",
             lambda site_id: (
                 activity_list_for_site(site=Site(pk=site_id))
                 .select_related(None)
@@ -400,7 +400,7 @@ def practice_detail(request: MemberRequest, practice_id: int) -> HttpResponse:
         "can_manage": manager,
         "is_origin_site": practice.site_id == person.site_id,
         "authors": compiled_models(
-            "practice-authors",
+            "practices:practice-authors",
             lambda practice_id: Person.objects.filter(
                 authored_practices=practice_id
             ).select_related("site"),
