@@ -1,0 +1,39 @@
+"""Fixed-window rate limits counted in the shared cache (the database, or Redis)."""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from pollinate.core.ratelimit import ratelimit_hit, ratelimit_used
+
+CULL_CHECK = 'SELECT COUNT(*) FROM "pollinate_cache"'
+
+
+def _cache_writes(queries: list[dict[str, str]]) -> int:
+    # Each add() or set() of the database cache opens a write transaction and first counts the
+    # table (its culling check), on SQLite and PostgreSQL alike.
+    return sum(1 for query in queries if query["sql"].startswith(CULL_CHECK))
+
+
+def test_the_limit_allows_that_many_uses_per_window_then_says_how_long_to_wait(db: None) -> None:
+    cache.clear()
+    assert [ratelimit_hit("test", "u1", limit=3, window=60) for _ in range(3)] == [None] * 3
+    wait = ratelimit_hit("test", "u1", limit=3, window=60)
+    assert wait is not None and 1 <= wait <= 60
+    assert ratelimit_used("test", "u1", window=60) == 4
+    # Per key and per scope.
+    assert ratelimit_hit("test", "u2", limit=3, window=60) is None
+    assert ratelimit_hit("other", "u1", limit=3, window=60) is None
+
+
+def test_a_counted_use_costs_one_cache_write_once_the_window_has_begun(db: None, settings) -> None:
+    # The suite runs without Redis, so the database cache counts (Redis would use INCR).
+    assert settings.CACHES["default"]["BACKEND"].endswith("DatabaseCache")
+    cache.clear()
+    ratelimit_hit("test", "u1", limit=10, window=60)
+    with CaptureQueriesContext(connection) as queries:
+        ratelimit_hit("test", "u1", limit=10, window=60)
+    assert _cache_writes(queries.captured_queries) == 1
+    assert ratelimit_used("test", "u1", window=60) == 2
