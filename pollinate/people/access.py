@@ -19,6 +19,7 @@ from django.shortcuts import render
 from django_htmx.middleware import HtmxDetails
 
 from pollinate.people.models import Person, RoleName, Site, Topic
+from pollinate.people.selectors import person_get, site_get
 
 ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponse])
 
@@ -31,7 +32,7 @@ class MemberRequest(HttpRequest):
 
 
 def access_person(actor: Person, person_id: int, *, for_write: bool = False) -> Person:
-    person = Person.objects.select_related("user", "site").filter(pk=person_id).first()
+    person = person_get(person_id=person_id)
     if person is None or (not person.user.is_active and not actor.is_administrator):
         raise Http404
     if for_write and person.pk != actor.pk and not actor.is_administrator:
@@ -40,7 +41,7 @@ def access_person(actor: Person, person_id: int, *, for_write: bool = False) -> 
 
 
 def access_site(actor: Person, code: str, *, for_write: bool = False) -> Site:
-    site = Site.objects.filter(code=code).first()
+    site = site_get(code=code)
     if site is None:
         raise Http404
     if for_write and not actor.has_role(RoleName.SITE_LEAD, site):

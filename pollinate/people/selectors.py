@@ -5,18 +5,18 @@ import re
 import time
 from abc import abstractmethod
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any, TypeVar, cast, overload
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Max, Model, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import get_language
 
-from pollinate.people.models import Person, Site, Skill, SkillLevel, Topic
+from pollinate.people.models import Person, Site, Skill, SkillLevel, Topic, User
 
 _Item = TypeVar("_Item")
 _Value = TypeVar("_Value")
@@ -59,7 +59,7 @@ _COMPILED_LIMIT = 500
 def _compiled_rows(
     shape: tuple[Any, ...],
     build: Callable[..., QuerySet[Any]],
-    values: dict[str, int],
+    values: Mapping[str, int | str],
     *,
     window: tuple[int, int] | None = None,
 ) -> list[tuple[Any, ...]]:
@@ -67,20 +67,24 @@ def _compiled_rows(
     ``values`` for the markers, and with ``window`` = (offset, limit) when given.
 
     ``build`` is called once per process and ``shape`` (what makes its SQL differ besides the
-    values) with an improbable integer for each value; its SQL and the markers' places among
-    its parameters are kept, and each call runs that SQL with the real values through the
-    ORM's own converters."""
+    values) with an improbable value of the same type for each value (a text value must reach
+    the SQL as it is: an exact match, not a pattern); its SQL and the markers' places among its
+    parameters are kept, and each call runs that SQL with the real values through the ORM's
+    own converters."""
     key = (connection.alias, *shape)
     entry = _COMPILED.get(key)
     if entry is None:
-        markers = {name: -987654300 - index for index, name in enumerate(values)}
+        markers: dict[str, int | str] = {
+            name: f"\x00marker-{index}\x00" if type(value) is str else -987654300 - index
+            for index, (name, value) in enumerate(values.items())
+        }
         compiler = build(**markers).query.get_compiler(connection.alias)
         sql, params = compiler.as_sql()
         by_marker = {marker: name for name, marker in markers.items()}
         places = {
             at: by_marker[param]
             for at, param in enumerate(params)
-            if type(param) is int and param in by_marker
+            if type(param) in (int, str) and param in by_marker
         }
         if set(places.values()) != set(values):  # a value the SQL dropped: no reuse possible
             raise ValueError(f"{shape}: every value must reach the SQL as a parameter")
@@ -102,7 +106,7 @@ def _compilable(filters: DirectoryFilters) -> bool:
     return not (filters.query or filters.country or filters.language)
 
 
-def _filter_values(filters: DirectoryFilters) -> dict[str, int]:
+def _filter_values(filters: DirectoryFilters) -> dict[str, int | str]:
     return {"site": filters.site.pk} if filters.site is not None else {}
 
 
@@ -356,6 +360,46 @@ def _rows_by_ids(name: str, ids: list[int], *fields: str) -> list[tuple[Any, ...
         ),
         markers,
     )
+
+
+def _columns(model: type[Model], prefix: str = "") -> list[str]:
+    return [f"{prefix}{field.attname}" for field in model._meta.concrete_fields]
+
+
+def person_get(*, person_id: int) -> Person | None:
+    """The person with this id with their account and site (as ``select_related``), or None:
+    one query, its SQL compiled once per process (every member's page and door reads it)."""
+    fields, user_fields, site_fields = _columns(Person), _columns(User), _columns(Site)
+    rows = _compiled_rows(
+        ("person-get",),
+        lambda person_id: (
+            Person.objects.filter(pk=person_id)
+            .order_by()
+            .values_list(*fields, *_columns(User, "user__"), *_columns(Site, "site__"))
+        ),
+        {"person_id": person_id},
+    )
+    if not rows:
+        return None
+    row, alias = rows[0], connection.alias
+    at_site = len(fields) + len(user_fields)
+    person = Person.from_db(alias, fields, row[: len(fields)])
+    user = User.from_db(alias, user_fields, row[len(fields) : at_site])
+    Person.user.field.set_cached_value(person, user)
+    Person.user.field.remote_field.set_cached_value(user, person)
+    Person.site.field.set_cached_value(person, Site.from_db(alias, site_fields, row[at_site:]))
+    return person
+
+
+def site_get(*, code: str) -> Site | None:
+    """The site with this code, or None (one query, its SQL compiled once per process)."""
+    fields = _columns(Site)
+    rows = _compiled_rows(
+        ("site-get",),
+        lambda code: Site.objects.filter(code=code).order_by().values_list(*fields),
+        {"code": code},
+    )
+    return Site.from_db(connection.alias, fields, rows[0]) if rows else None
 
 
 def person_list(*, filters: DirectoryFilters) -> DirectoryPeople:

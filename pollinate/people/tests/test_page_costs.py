@@ -80,3 +80,26 @@ def test_the_site_page_lists_what_they_know_with_links_and_escaped_names(
         f'<tr><td><a href="/topics/{topic.pk}-{topic.slug}/">&lt;i&gt;Lean&lt;/i&gt;</a></td>'
         "<td>1</td><td>1</td></tr>"
     ) in body
+
+
+def test_the_member_and_site_doors_read_each_requests_own_row(
+    as_client, bob, charlie, dana, site_a, site_b
+) -> None:
+    from pollinate.people.access import access_person, access_site
+
+    client = as_client(bob)
+    for person in (charlie, dana, bob):
+        body = client.get(f"/people/{person.pk}/").content.decode()
+        assert f"<h1>{person.display_name}</h1>" in body
+        found = access_person(bob, person.pk)
+        assert (found.pk, found.user.email, found.site.name) == (
+            person.pk,
+            person.user.email,
+            person.site.name,
+        )
+        assert found.user.person is found
+    for site in (site_a, site_b):
+        assert f"<h1>{site.name}</h1>" in client.get(f"/sites/{site.code}/").content.decode()
+        assert access_site(bob, site.code) == site
+    assert client.get("/sites/Lyon/").status_code == 404  # codes match exactly
+    assert client.get("/people/0/").status_code == 404
