@@ -38,6 +38,7 @@ from pollinate.coaching.models import (
     SessionStatus,
     TimeSlot,
 )
+from pollinate.core.compiled import compiled_models
 from pollinate.people.models import Person, Site, Topic
 
 LIVE = [MatchStatus.PROPOSED, MatchStatus.ACCEPTED]
@@ -342,6 +343,69 @@ def topic_names(topic_ids: Iterable[int], *, known: Iterable[Topic] = ()) -> dic
 
 def request_list_for_learner(person: Person) -> QuerySet[CoachingRequest]:
     return CoachingRequest.objects.filter(learner=person).select_related("topic", "site")
+
+
+# The coaching pages' short lookups run on every view: each is compiled to SQL once per process
+# (``pollinate.core.compiled``), as the ORM spent longer building them than the database running
+# them.
+
+
+def requests_shown_to_learner(person: Person, *, limit: int = 20) -> list[CoachingRequest]:
+    """The learner's latest requests, with their topics (the coaching home lists them)."""
+    found = compiled_models(
+        ("coaching-learner-requests", limit),
+        lambda person_id: CoachingRequest.objects.filter(learner_id=person_id).select_related(
+            "topic"
+        )[:limit],
+        person_id=person.pk,
+    )
+    return [r for r in found if isinstance(r, CoachingRequest)]
+
+
+def offer_of(person: Person) -> CoachOffer | None:
+    """The person's coaching offer, if they ever volunteered."""
+    found = compiled_models(
+        "coaching-offer-of",
+        lambda person_id: CoachOffer.objects.filter(person_id=person_id).order_by()[:1],
+        person_id=person.pk,
+    )
+    return found[0] if found and isinstance(found[0], CoachOffer) else None
+
+
+def sites_led_by(person: Person) -> list[Site]:
+    """The sites the person leads (not an organisation-wide lead role)."""
+    from pollinate.people.models import Role, RoleName
+
+    found = compiled_models(
+        "coaching-sites-led",
+        lambda person_id, role: (
+            Role.objects.filter(person_id=person_id, role=role)
+            .exclude(site=None)
+            .select_related("site")
+            .order_by()
+        ),
+        person_id=person.pk,
+        role=str(RoleName.SITE_LEAD),
+    )
+    return [role.site for role in found if isinstance(role, Role) and role.site is not None]
+
+
+def coach_cards(person_ids: list[int]) -> dict[int, Person]:
+    """Suggested coaches with what their cards show (name, job, photo, site), by id."""
+    values = {f"id{index}": pk for index, pk in enumerate(person_ids)}
+    if not values:
+        return {}
+    found = compiled_models(
+        ("coaching-coach-cards", len(values)),
+        lambda **ids: (
+            Person.objects.select_related("site")
+            .only("pk", "display_name", "job_title", "photo", "site__name")
+            .filter(pk__in=list(ids.values()))
+            .order_by()
+        ),
+        **values,
+    )
+    return {person.pk: person for person in found if isinstance(person, Person)}
 
 
 def request_list_for_site(site: Site) -> QuerySet[CoachingRequest]:

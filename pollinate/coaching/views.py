@@ -47,7 +47,7 @@ from pollinate.people.access import (
     access_topic,
     member_required,
 )
-from pollinate.people.models import Person, RoleName, Skill
+from pollinate.people.models import Skill
 
 
 def _error_text(error: ValidationError) -> str:
@@ -59,7 +59,7 @@ def _error_text(error: ValidationError) -> str:
 def home(request: MemberRequest) -> HttpResponse:
     person = request.person
     # The page shows the offer's status and capacity, not its topics.
-    offer = CoachOffer.objects.filter(person=person).first()
+    offer = selectors.offer_of(person)
     # Only a coach's part of the page lists matches; their count is the load (the same live
     # matches ``coach_loads`` counts).
     matches = list(selectors.match_list_for_coach(person)) if offer else []
@@ -72,15 +72,10 @@ def home(request: MemberRequest) -> HttpResponse:
             "load": load,
             "proposals": [m for m in matches if m.status == MatchStatus.PROPOSED],
             "coaching": [m for m in matches if m.status == MatchStatus.ACCEPTED],
-            "my_requests": selectors.request_list_for_learner(person)[:20],
+            "my_requests": selectors.requests_shown_to_learner(person),
             "sessions": selectors.session_list_upcoming(person, limit=10),
             "feedback": selectors.feedback_for_coach(person)[:5] if offer else [],
-            "lead_sites": [
-                r.site
-                for r in person.roles.filter(role=RoleName.SITE_LEAD)
-                .exclude(site=None)
-                .select_related("site")
-            ],
+            "lead_sites": selectors.sites_led_by(person),
         },
     )
 
@@ -193,12 +188,7 @@ def request_detail(request: MemberRequest, request_id: int) -> HttpResponse:
     suggestions = []
     if is_learner and live is None and coaching_request.status != RequestStatus.CLOSED:
         found = selectors.request_suggestions(coaching_request, k=5, surroundings=around)
-        people = (
-            Person.objects.select_related("site")
-            .only("pk", "display_name", "job_title", "photo", "site__name")
-            .order_by()
-            .in_bulk([s.coach_id for s in found])
-        )
+        people = selectors.coach_cards([s.coach_id for s in found])
         names = selectors.topic_names(
             {
                 int(str(r.params["topic_id"]))

@@ -12,6 +12,7 @@ from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
 from django.utils.functional import cached_property
 
+from pollinate.core.compiled import compiled_models
 from pollinate.core.search import search_ids
 from pollinate.people.models import Person, Site, Skill, Topic
 from pollinate.questions.models import (
@@ -190,6 +191,16 @@ def answer_list_for_question(*, question: Question) -> QuerySet[Answer]:
     """The answers, accepted and most helpful first, with their authors (comments and the viewer's
     marks: ``answer_extras``)."""
     return Answer.objects.filter(question=question).select_related("author", "author__site")
+
+
+def answers_shown(*, question: Question) -> list[Answer]:
+    """``answer_list_for_question`` for the question page, its SQL compiled once per process."""
+    found = compiled_models(
+        "questions-answers-shown",
+        lambda question_id: answer_list_for_question(question=Question(pk=question_id)),
+        question_id=question.pk,
+    )
+    return [answer for answer in found if isinstance(answer, Answer)]
 
 
 @dataclass(frozen=True)

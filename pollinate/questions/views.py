@@ -113,7 +113,7 @@ def _detail_context(request: MemberRequest, question_id: int) -> dict[str, objec
     question = access_question(request.person, question_id)
     moderator = can_moderate(request.person, question)
     may_change = moderator or question.author_id == request.person.pk
-    answers = list(selectors.answer_list_for_question(question=question))
+    answers = selectors.answers_shown(question=question)
     others_answered = any(answer.author_id != question.author_id for answer in answers)
     extras = selectors.answer_extras(
         answer_ids=[answer.pk for answer in answers], person=request.person

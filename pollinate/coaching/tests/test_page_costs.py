@@ -250,3 +250,23 @@ def test_a_site_lead_sees_the_learners_card_without_reading_their_site_again(
         page = client.get(request.get_absolute_url()).content.decode()
     assert f"{bob.site.name}</div>" in page
     assert not [q for q in queries.captured_queries if 'FROM "people_site"' in q["sql"]]
+
+
+def test_a_request_number_beyond_any_row_is_not_found(as_client: Any, alice: Person) -> None:
+    client = as_client(alice)
+    assert client.get(f"/coaching/requests/{2**64}/").status_code == 404
+    assert client.get("/coaching/requests/987654321/").status_code == 404
+
+
+def test_the_coaching_home_lists_ones_requests_and_led_sites(
+    as_client: Any, alice: Person, bob: Person, edging: Topic
+) -> None:
+    mine = _ask(alice, edging)
+    _ask(bob, edging)
+    page = as_client(alice).get(reverse("coaching:home")).content.decode()
+    assert f'<a href="{mine.get_absolute_url()}">{edging.display_name}</a>' in page
+    assert len(re.findall(r'href="/coaching/requests/\d+/"', page)) == 1
+    assert reverse("coaching:site", args=[alice.site.code]) in page
+    assert reverse("coaching:site", args=[alice.site.code]) not in (
+        as_client(bob).get(reverse("coaching:home")).content.decode()
+    )

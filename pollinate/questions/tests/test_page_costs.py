@@ -225,3 +225,9 @@ def test_answer_extras_are_comments_oldest_first_and_only_the_viewers_marks(
     assert second.pk not in extras.comments
     assert extras.marked_helpful == {second.pk}
     assert answer_extras(answer_ids=[], person=bob).comments == {}
+
+
+def test_a_question_number_beyond_any_row_is_not_found(as_client: Any, alice: Person) -> None:
+    client = as_client(alice)
+    assert client.get(f"/questions/{2**64}/").status_code == 404
+    assert client.get("/questions/987654321/").status_code == 404
