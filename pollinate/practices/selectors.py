@@ -23,7 +23,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
-from pollinate.core.compiled import compiled_rows, compiled_sql
+from pollinate.core.compiled import compiled_models, compiled_rows, compiled_sql
 from pollinate.core.markdown import plain_text
 from pollinate.core.search import search_ids
 from pollinate.people.models import Person, Site, Topic, country_name
@@ -180,11 +180,19 @@ def practice_card_values(ids: Sequence[int]) -> list[dict[str, Any]]:
     """
     if not ids:
         return []
+    wanted = list(dict.fromkeys(ids))
+    by_place: dict[str, Any] = {f"id{index}": pk for index, pk in enumerate(wanted)}
     stamps = {
         row[0]: row
-        for row in Practice.objects.filter(pk__in=list(ids))
-        .order_by()
-        .values_list(*CARD_STAMP_FIELDS)
+        for row in compiled_rows(
+            f"practices:card-stamps:{len(wanted)}",
+            lambda **pks: (
+                Practice.objects.filter(pk__in=list(pks.values()))
+                .order_by()
+                .values_list(*CARD_STAMP_FIELDS)
+            ),
+            **by_place,
+        )
     }
     language = get_language() or "en"
     keys = {pk: _card_key(row, language) for pk, row in stamps.items()}
@@ -475,7 +483,15 @@ def person_search(*, query: str, limit: int = 6) -> list[Person]:
     if ids is None:
         ids = [object_id for object_id, _score in search_ids(PERSON, query, limit=200)][:limit]
         search_cache.set(key, ids, SEARCH_TTL)
-    people = Person.objects.filter(pk__in=ids, user__is_active=True).select_related("site")
+    if not ids:
+        return []
+    people = compiled_models(
+        f"practices:people-found:{len(ids)}",
+        lambda **pks: Person.objects.filter(
+            pk__in=list(pks.values()), user__is_active=True
+        ).select_related("site"),
+        **{f"id{index}": pk for index, pk in enumerate(ids)},
+    )
     by_id = {person.pk: person for person in people}
     return [by_id[pk] for pk in ids if pk in by_id]
 
