@@ -424,6 +424,33 @@ def match_list_for_coach(person: Person) -> QuerySet[Match]:
     )
 
 
+def matches_coached(person: Person) -> list[Match]:
+    """``match_list_for_coach`` as the coaching home shows it (topic, learner and their site)."""
+    found = compiled_models(
+        "coaching-matches-coached",
+        lambda coach_id, proposed, accepted, closed: (
+            Match.objects.filter(coach_id=coach_id, status__in=[proposed, accepted])
+            .exclude(request__status=closed)
+            .select_related("request__topic", "request__learner__site")
+        ),
+        coach_id=person.pk,
+        proposed=str(MatchStatus.PROPOSED),
+        accepted=str(MatchStatus.ACCEPTED),
+        closed=str(RequestStatus.CLOSED),
+    )
+    return [match for match in found if isinstance(match, Match)]
+
+
+def feedback_recent(person: Person, *, limit: int = 5) -> list[Feedback]:
+    """The latest feedback a coach received, with each session's topic."""
+    found = compiled_models(
+        ("coaching-feedback-recent", limit),
+        lambda coach_id: feedback_for_coach(Person(pk=coach_id))[:limit],
+        coach_id=person.pk,
+    )
+    return [feedback for feedback in found if isinstance(feedback, Feedback)]
+
+
 def session_list_upcoming(person: Person, *, limit: int = 10) -> list[CoachingSession]:
     """The next ``limit`` scheduled sessions (from 12 hours ago) where the person coaches, learns
     or co-leads, with their topic, coach and learner.

@@ -62,7 +62,7 @@ def home(request: MemberRequest) -> HttpResponse:
     offer = selectors.offer_of(person)
     # Only a coach's part of the page lists matches; their count is the load (the same live
     # matches ``coach_loads`` counts).
-    matches = list(selectors.match_list_for_coach(person)) if offer else []
+    matches = selectors.matches_coached(person) if offer else []
     load = len(matches)
     return render(
         request,
@@ -74,7 +74,7 @@ def home(request: MemberRequest) -> HttpResponse:
             "coaching": [m for m in matches if m.status == MatchStatus.ACCEPTED],
             "my_requests": selectors.requests_shown_to_learner(person),
             "sessions": selectors.session_list_upcoming(person, limit=10),
-            "feedback": selectors.feedback_for_coach(person)[:5] if offer else [],
+            "feedback": selectors.feedback_recent(person) if offer else [],
             "lead_sites": selectors.sites_led_by(person),
         },
     )

@@ -270,3 +270,37 @@ def test_the_coaching_home_lists_ones_requests_and_led_sites(
     assert reverse("coaching:site", args=[alice.site.code]) not in (
         as_client(bob).get(reverse("coaching:home")).content.decode()
     )
+
+
+def test_the_coach_home_shows_live_matches_load_and_recent_feedback(
+    as_client: Any, dana: Person, edging: Topic
+) -> None:
+    from pollinate.coaching.models import Feedback
+    from pollinate.coaching.tests.factories import CoachingSessionFactory
+
+    CoachOfferFactory(person=dana, capacity=4)
+    learner = PersonFactory(display_name="Ines Learner")
+    MatchFactory(
+        coach=dana,
+        status=MatchStatus.PROPOSED,
+        request=CoachingRequestFactory(learner=learner, topic=edging, goal="Cut a bevel"),
+    )
+    coached = MatchFactory(coach=dana, status=MatchStatus.ACCEPTED)
+    MatchFactory(coach=dana, status=MatchStatus.DECLINED)
+    MatchFactory(
+        coach=dana,
+        status=MatchStatus.ACCEPTED,
+        request=CoachingRequestFactory(status="closed"),
+    )
+    Feedback.objects.create(
+        session=CoachingSessionFactory(match=coached),
+        can_now_do="Set the edger alone",
+        rating=5,
+        helped=True,
+    )
+    page = as_client(dana).get(reverse("coaching:home")).content.decode()
+    assert '<span class="stat">2 / 4</span>' in page
+    assert f"Ines Learner ({learner.site.name})" in page
+    assert "Cut a bevel" in page
+    assert f'href="{coached.request.get_absolute_url()}"' in page
+    assert "5/5 — Set the edger alone" in page
