@@ -8,6 +8,7 @@ from django.core.validators import URLValidator
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from pollinate.people.forms import filter_choices
@@ -311,6 +312,21 @@ class OnePassHiddenInput(_OnePassInput, forms.HiddenInput):
     pass
 
 
+# The language and status lists as shared, translated lists (one per language), so that their
+# options are rendered once like the site, topic and country lists (``FilterSelect``).
+_FIXED_CHOICES: dict[str, dict[str, list[tuple[str, str]]]] = {}
+
+
+def _fixed_choices(fields: dict[str, forms.Field]) -> dict[str, list[tuple[str, str]]]:
+    language = get_language() or ""
+    if language not in _FIXED_CHOICES:
+        _FIXED_CHOICES[language] = {
+            name: [(str(value), str(label)) for value, label in fields[name].choices]  # type: ignore[attr-defined]
+            for name in ("language", "status")
+        }
+    return _FIXED_CHOICES[language]
+
+
 class SearchForm(forms.Form):
     """The practice filters; choices come from ``filter_choices()`` (no query per form)."""
 
@@ -339,10 +355,11 @@ class SearchForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for name, choices in filter_choices().items():
+        for name, choices in (filter_choices() | _fixed_choices(self.base_fields)).items():
             field = self.fields[name]
-            # Assigned to the field and its widget directly: the choices setter copies the list.
-            field._choices = field.widget.choices = choices  # type: ignore[attr-defined]
+            # Assigned to the field and its widget directly: both choices setters normalise the
+            # list again, walking hundreds of topics (~0.4 ms a form); these are already pairs.
+            field._choices = field.widget._choices = choices  # type: ignore[attr-defined]
             field.widget.shared_choices = choices  # type: ignore[attr-defined]
 
     def clean_topic(self) -> Topic | None:
