@@ -928,7 +928,6 @@ def practice_provenance(
     descendants: list[tuple[int, Practice]] = []
     frontier = [practice.pk]
     depth = 1
-    visible = Practice.objects.visible_to(actor)
     while frontier and depth <= max_depth:
         # The children's ids first, through the adapted-from index: with the visibility OR in
         # the same query, SQLite chose to walk the status index over the whole table (110 ms).
@@ -955,7 +954,8 @@ def practice_provenance(
         if not child_ids:  # most practices were never adapted: no second query
             break
         children = list(
-            visible.filter(pk__in=child_ids)
+            Practice.objects.visible_to(actor)
+            .filter(pk__in=child_ids)
             .select_related("site")
             .defer(*LONG_TEXT_FIELDS)
             .order_by("created_at")[:200]
