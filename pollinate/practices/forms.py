@@ -192,11 +192,66 @@ class AdaptForm(OutcomeFields):
     )
 
 
+def _attrs_html(attrs: dict[str, Any]) -> SafeString:
+    """Attributes in the order Django's attrs template writes them (``flatatt`` sorts them)."""
+    return format_html_join(
+        "",
+        "{}",
+        (
+            (format_html(" {}", key) if value is True else format_html(' {}="{}"', key, value),)
+            for key, value in attrs.items()
+            if value is not False and value is not None
+        ),
+    )
+
+
+class _OnePassInput:
+    """An ``<input>`` rendered by ``format_html`` with the markup of Django's input template
+    (type, name, value, then the attributes): the template and its attrs include cost ~0.3 ms."""
+
+    input_type: str
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        shown = self.format_value(value)  # type: ignore[attr-defined]
+        return format_html(
+            '<input type="{}" name="{}"{}{}>',
+            self.input_type,
+            name,
+            format_html(' value="{}"', shown) if shown is not None else "",
+            _attrs_html(self.build_attrs(self.attrs, attrs)),  # type: ignore[attr-defined]
+        )
+
+
+class SearchInput(_OnePassInput, forms.TextInput):
+    pass
+
+
+class OnePassHiddenInput(_OnePassInput, forms.HiddenInput):
+    pass
+
+
+class OnePassTextarea(forms.Textarea):
+    """Django's textarea markup (a newline after the opening tag included), without its
+    templates: on the practice page, under every comment thread."""
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        return format_html(
+            '<textarea name="{}"{}>\n{}</textarea>',
+            name,
+            _attrs_html(self.build_attrs(self.attrs, attrs)),
+            self.format_value(value) or "",
+        )
+
+
 class CommentForm(forms.Form):
     body = forms.CharField(
         label=_("Comment"),
         max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=OnePassTextarea(attrs={"rows": 3}),
         help_text=_("Mention someone with @Name."),
     )
     parent = forms.IntegerField(widget=forms.HiddenInput, required=False)
@@ -270,46 +325,6 @@ class FilterSelect(forms.Select):
             flatatt(self.build_attrs(self.attrs, attrs)),
             options,
         )
-
-
-class _OnePassInput:
-    """An ``<input>`` rendered by ``format_html`` with the markup of Django's input template
-    (type, name, value, then the attributes): the template and its attrs include cost ~0.3 ms."""
-
-    input_type: str
-
-    def render(
-        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
-    ) -> SafeString:
-        shown = self.format_value(value)  # type: ignore[attr-defined]
-        return format_html(
-            '<input type="{}" name="{}"{}{}>',
-            self.input_type,
-            name,
-            format_html(' value="{}"', shown) if shown is not None else "",
-            # In the order Django's attrs template writes them (``flatatt`` sorts them).
-            format_html_join(
-                "",
-                "{}",
-                (
-                    (
-                        format_html(" {}", key)
-                        if value is True
-                        else format_html(' {}="{}"', key, value),
-                    )
-                    for key, value in self.build_attrs(self.attrs, attrs).items()  # type: ignore[attr-defined]
-                    if value is not False and value is not None
-                ),
-            ),
-        )
-
-
-class SearchInput(_OnePassInput, forms.TextInput):
-    pass
-
-
-class OnePassHiddenInput(_OnePassInput, forms.HiddenInput):
-    pass
 
 
 # The language and status lists as shared, translated lists (one per language), so that their

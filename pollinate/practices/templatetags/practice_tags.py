@@ -57,9 +57,9 @@ def ago(when: datetime) -> str:
 
 
 @register.simple_tag
-def filter_field(field: BoundField) -> SafeString:
-    """``core/_partials/field.html`` for a text or select field, in one pass: the search page's
-    six filters through that include cost ~1 ms. Checkbox fields still take the include."""
+def field_row(field: BoundField) -> SafeString:
+    """``core/_partials/field.html`` for a text, textarea or select field, in one pass: the
+    search page's six filters through that include cost ~1 ms. Checkboxes take the include."""
     label_id = field.id_for_label
     errors = field.errors
     return format_html(
