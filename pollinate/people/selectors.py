@@ -5,18 +5,19 @@ import re
 import time
 from abc import abstractmethod
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any, TypeVar, cast, overload
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Exists, Max, Model, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import get_language
 
-from pollinate.people.models import Person, Site, Skill, SkillLevel, Topic, User
+from pollinate.core.compiled import compiled_models, compiled_rows
+from pollinate.people.models import Person, Site, Skill, SkillLevel, Topic
 
 _Item = TypeVar("_Item")
 _Value = TypeVar("_Value")
@@ -50,55 +51,9 @@ def _directory_q(filters: DirectoryFilters, prefix: str = "") -> Q:
     return q
 
 
-# The queries every directory page runs, compiled to SQL once per process and shape: the ORM spent
-# longer building them and their rows (0.5 ms each) than the database spent answering them.
-_COMPILED: dict[tuple[Any, ...], tuple[Any, str, tuple[Any, ...], dict[int, str]]] = {}
-_COMPILED_LIMIT = 500
-
-
-def _compiled_rows(
-    shape: tuple[Any, ...],
-    build: Callable[..., QuerySet[Any]],
-    values: Mapping[str, int | str],
-    *,
-    window: tuple[int, int] | None = None,
-) -> list[tuple[Any, ...]]:
-    """The rows of ``build(**markers)`` (a ``values_list`` queryset, ordered, not sliced) with
-    ``values`` for the markers, and with ``window`` = (offset, limit) when given.
-
-    ``build`` is called once per process and ``shape`` (what makes its SQL differ besides the
-    values) with an improbable value of the same type for each value (a text value must reach
-    the SQL as it is: an exact match, not a pattern); its SQL and the markers' places among its
-    parameters are kept, and each call runs that SQL with the real values through the ORM's
-    own converters."""
-    key = (connection.alias, *shape)
-    entry = _COMPILED.get(key)
-    if entry is None:
-        markers: dict[str, int | str] = {
-            name: f"\x00marker-{index}\x00" if type(value) is str else -987654300 - index
-            for index, (name, value) in enumerate(values.items())
-        }
-        compiler = build(**markers).query.get_compiler(connection.alias)
-        sql, params = compiler.as_sql()
-        by_marker = {marker: name for name, marker in markers.items()}
-        places = {
-            at: by_marker[param]
-            for at, param in enumerate(params)
-            if type(param) in (int, str) and param in by_marker
-        }
-        if set(places.values()) != set(values):  # a value the SQL dropped: no reuse possible
-            raise ValueError(f"{shape}: every value must reach the SQL as a parameter")
-        if len(_COMPILED) >= _COMPILED_LIMIT:
-            _COMPILED.clear()
-        entry = _COMPILED[key] = (compiler, sql, tuple(params), places)
-    compiler, sql, params, places = entry
-    bound = [values[places[at]] if at in places else param for at, param in enumerate(params)]
-    if window is not None:
-        sql = f"{sql} LIMIT %s OFFSET %s"
-        bound += [window[1], window[0]]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, bound)
-        return list(compiler.results_iter(results=[cursor.fetchall()], tuple_expected=True))
+# The queries every directory page runs are compiled to SQL once per process and shape
+# (``pollinate.core.compiled``): the ORM spent longer building them and their rows (0.5 ms each)
+# than the database spent answering them. Shapes are named "people:…".
 
 
 def _compilable(filters: DirectoryFilters) -> bool:
@@ -106,7 +61,7 @@ def _compilable(filters: DirectoryFilters) -> bool:
     return not (filters.query or filters.country or filters.language)
 
 
-def _filter_values(filters: DirectoryFilters) -> dict[str, int | str]:
+def _filter_values(filters: DirectoryFilters) -> dict[str, int]:
     return {"site": filters.site.pk} if filters.site is not None else {}
 
 
@@ -198,13 +153,14 @@ def _ranked_window(
     if not _compilable(filters):
         return [row[0] for row in build(filters, **values)[start:stop]]
     filter_values = _filter_values(filters)
-    rows = _compiled_rows(
-        (*shape, *sorted(filter_values)),
+    rows = compiled_rows(
+        ("people:" + shape[0], *shape[1:], *sorted(filter_values)),
         lambda **markers: build(
             _with_markers(filters, markers), **{name: markers[name] for name in values}
         ),
-        {**filter_values, **values},
         window=(start, stop - start),
+        **filter_values,
+        **values,
     )
     return [row[0] for row in rows]
 
@@ -352,54 +308,34 @@ def _rows_by_ids(name: str, ids: list[int], *fields: str) -> list[tuple[Any, ...
     """``fields`` of the people with these ids, in no particular order."""
     if not ids:
         return []
-    markers = {f"id{index}": pk for index, pk in enumerate(ids)}
-    return _compiled_rows(
-        (name, len(ids)),
+    # One value per id (typed Any: a name here can never be compiled_rows' own ``window``).
+    markers: dict[str, Any] = {f"id{index}": pk for index, pk in enumerate(ids)}
+    return compiled_rows(
+        (f"people:{name}", len(ids)),
         lambda **ids: (
             Person.objects.filter(pk__in=list(ids.values())).order_by().values_list(*fields)
         ),
-        markers,
+        **markers,
     )
-
-
-def _columns(model: type[Model], prefix: str = "") -> list[str]:
-    return [f"{prefix}{field.attname}" for field in model._meta.concrete_fields]
 
 
 def person_get(*, person_id: int) -> Person | None:
-    """The person with this id with their account and site (as ``select_related``), or None:
-    one query, its SQL compiled once per process (every member's page and door reads it)."""
-    fields, user_fields, site_fields = _columns(Person), _columns(User), _columns(Site)
-    rows = _compiled_rows(
-        ("person-get",),
-        lambda person_id: (
-            Person.objects.filter(pk=person_id)
-            .order_by()
-            .values_list(*fields, *_columns(User, "user__"), *_columns(Site, "site__"))
-        ),
-        {"person_id": person_id},
+    """The person with this id with their account and site, or None: one query, its SQL
+    compiled once per process (every member's page and door reads it)."""
+    found = compiled_models(
+        "people:person-get",
+        lambda person_id: Person.objects.select_related("user", "site").filter(pk=person_id),
+        person_id=person_id,
     )
-    if not rows:
-        return None
-    row, alias = rows[0], connection.alias
-    at_site = len(fields) + len(user_fields)
-    person = Person.from_db(alias, fields, row[: len(fields)])
-    user = User.from_db(alias, user_fields, row[len(fields) : at_site])
-    Person.user.field.set_cached_value(person, user)
-    Person.user.field.remote_field.set_cached_value(user, person)
-    Person.site.field.set_cached_value(person, Site.from_db(alias, site_fields, row[at_site:]))
-    return person
+    return found[0] if found else None
 
 
 def site_get(*, code: str) -> Site | None:
     """The site with this code, or None (one query, its SQL compiled once per process)."""
-    fields = _columns(Site)
-    rows = _compiled_rows(
-        ("site-get",),
-        lambda code: Site.objects.filter(code=code).order_by().values_list(*fields),
-        {"code": code},
+    found = compiled_models(
+        "people:site-get", lambda code: Site.objects.filter(code=code).order_by(), code=code
     )
-    return Site.from_db(connection.alias, fields, rows[0]) if rows else None
+    return found[0] if found else None
 
 
 def person_list(*, filters: DirectoryFilters) -> DirectoryPeople:
@@ -428,14 +364,14 @@ class SkillRow:
 
 def skill_rows(*, person: Person) -> list[SkillRow]:
     """A person's skills, strongest first, then by topic name (as ``Skill``'s ordering)."""
-    rows = _compiled_rows(
-        ("skills-of",),
+    rows = compiled_rows(
+        "people:skills-of",
         lambda person_id: (
             Skill.objects.filter(person_id=person_id)
             .order_by("-level", "topic__name")
             .values_list("topic_id", "level")
         ),
-        {"person_id": person.pk},
+        person_id=person.pk,
     )
     names = _topic_names(topic_id for topic_id, _level in rows)
     topics = _taxonomy_get().rows
@@ -463,16 +399,16 @@ def skill_chips(*, person_ids: Iterable[int], limit: int = 4) -> dict[int, list[
     """Each person's strongest skills as (topic name, level), for cards: one narrow query."""
     chips: dict[int, list[tuple[int, int]]] = {}
     # Ids only: the names come from the process's taxonomy (no join to read, no JSON to decode).
-    ids = {f"id{index}": pk for index, pk in enumerate(dict.fromkeys(person_ids))}
+    ids: dict[str, Any] = {f"id{index}": pk for index, pk in enumerate(dict.fromkeys(person_ids))}
     rows = (
-        _compiled_rows(
-            ("chips", len(ids)),
+        compiled_rows(
+            ("people:chips", len(ids)),
             lambda **ids: (
                 Skill.objects.filter(person_id__in=list(ids.values()))
                 .order_by("person_id", "-level", "topic__name")
                 .values_list("person_id", "level", "topic_id")
             ),
-            ids,
+            **ids,
         )
         if ids
         else []
