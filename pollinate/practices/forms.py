@@ -330,14 +330,16 @@ class FilterSelect(forms.Select):
 # The language and status lists as shared, translated lists (one per language), so that their
 # options are rendered once like the site, topic and country lists (``FilterSelect``).
 _FIXED_CHOICES: dict[str, dict[str, list[tuple[str, str]]]] = {}
+_LANGUAGE_CHOICES = [("", _("Any language")), *LANGUAGE_CHOICES]
+_STATUS_CHOICES = [("", _("Current")), *PracticeStatus.choices]
 
 
-def _fixed_choices(fields: dict[str, forms.Field]) -> dict[str, list[tuple[str, str]]]:
+def _fixed_choices() -> dict[str, list[tuple[str, str]]]:
     language = get_language() or ""
     if language not in _FIXED_CHOICES:
         _FIXED_CHOICES[language] = {
-            name: [(str(value), str(label)) for value, label in fields[name].choices]  # type: ignore[attr-defined]
-            for name in ("language", "status")
+            name: [(str(value), str(label)) for value, label in choices]
+            for name, choices in (("language", _LANGUAGE_CHOICES), ("status", _STATUS_CHOICES))
         }
     return _FIXED_CHOICES[language]
 
@@ -349,18 +351,9 @@ class SearchForm(forms.Form):
     topic = forms.ChoiceField(label=_("Topic"), required=False, widget=FilterSelect)
     site = forms.ChoiceField(label=_("Site"), required=False, widget=FilterSelect)
     country = forms.ChoiceField(label=_("Country"), required=False, widget=FilterSelect)
-    language = forms.ChoiceField(
-        label=_("Language"),
-        required=False,
-        choices=[("", _("Any language")), *LANGUAGE_CHOICES],
-        widget=FilterSelect,
-    )
-    status = forms.ChoiceField(
-        label=_("Status"),
-        required=False,
-        choices=[("", _("Current")), *PracticeStatus.choices],
-        widget=FilterSelect,
-    )
+    # Their choices are set per form, like the lists above (a form copies its fields' choices).
+    language = forms.ChoiceField(label=_("Language"), required=False, widget=FilterSelect)
+    status = forms.ChoiceField(label=_("Status"), required=False, widget=FilterSelect)
     tag = forms.ModelChoiceField(
         queryset=Tag.objects.all(),
         required=False,
@@ -370,7 +363,7 @@ class SearchForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for name, choices in (filter_choices() | _fixed_choices(self.base_fields)).items():
+        for name, choices in (filter_choices() | _fixed_choices()).items():
             field = self.fields[name]
             # Assigned to the field and its widget directly: both choices setters normalise the
             # list again, walking hundreds of topics (~0.4 ms a form); these are already pairs.

@@ -15,7 +15,7 @@ from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
@@ -162,7 +162,12 @@ def card_html(values: dict[str, Any]) -> tuple[SafeString, SafeString]:
 
 
 def card_detail_url() -> str:
-    """The practice page's URL with a marker in place of the id (one ``reverse`` per list)."""
+    """The practice page's URL with a marker in place of the id (one ``reverse`` a process)."""
+    return _detail_url(get_script_prefix(), get_urlconf())
+
+
+@lru_cache(maxsize=16)
+def _detail_url(_prefix: str, _urlconf: str | None) -> str:
     return reverse("practices:detail", args=[_URL_MARKER])
 
 
