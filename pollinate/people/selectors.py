@@ -244,8 +244,10 @@ class _Directory(Sequence[_Item]):
     """The directory in order: its length is the cached total, and a slice (a paginator's page)
     ranks narrow rows in the database, then loads only the items on that page."""
 
-    def __init__(self, filters: DirectoryFilters) -> None:
+    def __init__(self, filters: DirectoryFilters, *, total: int | None = None) -> None:
         self.filters = filters
+        # A total the caller read with something else (the site page: with what they know).
+        self.total = total
 
     @cached_property
     def topic_ids(self) -> list[int]:
@@ -253,6 +255,8 @@ class _Directory(Sequence[_Item]):
         return _topic_ids(self.filters)
 
     def __len__(self) -> int:
+        if self.total is not None:
+            return self.total
         return _person_count(self.filters, self.topic_ids)
 
     def __iter__(self) -> Iterator[_Item]:
@@ -338,9 +342,10 @@ def site_get(*, code: str) -> Site | None:
     return found[0] if found else None
 
 
-def person_list(*, filters: DirectoryFilters) -> DirectoryPeople:
-    """The people directory; with a topic, "who knows X" ordered by level in that topic."""
-    return DirectoryPeople(filters)
+def person_list(*, filters: DirectoryFilters, total: int | None = None) -> DirectoryPeople:
+    """The people directory; with a topic, "who knows X" ordered by level in that topic.
+    ``total``: how many it holds, when the caller has already read it."""
+    return DirectoryPeople(filters, total=total)
 
 
 def person_rows(*, filters: DirectoryFilters) -> DirectoryRows:
@@ -515,22 +520,29 @@ def topic_descendant_ids(*, topic: Topic) -> list[int]:
     return ids
 
 
-def site_knowledge(*, site: Site, limit: int = 12) -> list[tuple[Topic, int, int]]:
-    """What a site knows: topics with how many people are proficient (level ≥ 3) and experts.
+def _site_knowledge(site: Site, limit: int) -> list[tuple[Topic, int, int]]:
+    rows = (
+        Skill.objects.filter(person__site=site, person__user__is_active=True, level__gte=3)
+        .values("topic")
+        .annotate(proficient=Count("id"), experts=Count("id", filter=Q(level=4)))
+        .order_by("-proficient", "-experts", "topic")[:limit]
+    )
+    topics = Topic.objects.in_bulk([row["topic"] for row in rows])
+    return [(topics[row["topic"]], row["proficient"], row["experts"]) for row in rows]
 
-    Cached like the directory totals: it moves with the same skill and account changes."""
 
-    def compute() -> list[tuple[Topic, int, int]]:
-        rows = (
-            Skill.objects.filter(person__site=site, person__user__is_active=True, level__gte=3)
-            .values("topic")
-            .annotate(proficient=Count("id"), experts=Count("id", filter=Q(level=4)))
-            .order_by("-proficient", "-experts", "topic")[:limit]
-        )
-        topics = Topic.objects.in_bulk([row["topic"] for row in rows])
-        return [(topics[row["topic"]], row["proficient"], row["experts"]) for row in rows]
+def site_summary(*, site: Site, limit: int = 12) -> tuple[int, list[tuple[Topic, int, int]]]:
+    """How many active people a site has (as the directory filtered by it counts them), and what
+    they know: topics with how many people are proficient (level ≥ 3) and experts.
 
-    return _cached_until_changed(["site-knowledge", site.pk, limit], compute)
+    Cached together like the directory totals (one cache read for the site page): both move
+    with the same skill and account changes."""
+
+    def compute() -> tuple[int, list[tuple[Topic, int, int]]]:
+        people = Person.objects.filter(_directory_q(DirectoryFilters(site=site))).count()
+        return people, _site_knowledge(site, limit)
+
+    return _cached_until_changed(["site-summary", site.pk, limit], compute)
 
 
 def topic_tree() -> list[Topic]:

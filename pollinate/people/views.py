@@ -36,7 +36,7 @@ from pollinate.people.models import LANGUAGE_NAMES, Person, Skill
 from pollinate.people.selectors import (
     DirectoryFilters,
     person_list,
-    site_knowledge,
+    site_summary,
     skill_rows,
     topic_descendant_ids,
 )
@@ -149,15 +149,17 @@ def skill_remove(request: MemberRequest, topic_id: int) -> HttpResponse:
 @member_required
 def site_detail(request: MemberRequest, code: str) -> HttpResponse:
     site = access_site(request.person, code)
-    # The directory filtered by the site: a cached total and one page of cards.
-    people = Paginator(person_list(filters=DirectoryFilters(site=site)), PAGE_SIZE)
+    # The directory filtered by the site: its total and what they know in one cache read, then
+    # one page of cards.
+    total, knowledge = site_summary(site=site)
+    people = Paginator(person_list(filters=DirectoryFilters(site=site), total=total), PAGE_SIZE)
     return render(
         request,
         "people/site_detail.html",
         {
             "site": site,
             "page": people.get_page(request.GET.get("page")),
-            "knowledge": site_knowledge(site=site),
+            "knowledge": knowledge,
             "languages": [LANGUAGE_NAMES.get(code, code) for code in site.languages],
             "can_edit": request.person.has_role("site_lead", site),
         },
