@@ -180,3 +180,19 @@ def test_each_member_feed_follows_their_own_sites(
     bobs = _page(as_client(bob), reverse("home"))
     assert "From Tokyo" in charlies and "From Osaka" not in charlies
     assert "From Osaka" in bobs and "From Tokyo" not in bobs
+
+
+def test_the_language_and_status_filters_narrow_the_list_and_keep_the_choice(
+    as_client: Any, bob: Person, alice: Person
+) -> None:
+    PracticeFactory(title="Contrôle du couple", language="fr", owner=alice)
+    PracticeFactory(title="Torque audit", language="en", owner=alice, status="verified")
+    client = as_client(bob)
+    french = _page(client, reverse("practices:list") + "?language=fr")
+    assert "Contrôle du couple" in french and "Torque audit" not in french
+    assert '<option value="fr" selected>' in french
+    verified = _page(client, reverse("practices:list") + "?status=verified")
+    assert "Torque audit" in verified and "Contrôle du couple" not in verified
+    assert '<option value="verified" selected>' in verified
+    refused = client.get(reverse("practices:list") + "?status=nonsense")
+    assert refused.status_code == 200 and 'id="id_status_errors"' in refused.content.decode()
