@@ -70,7 +70,7 @@ def markdown(results: dict[str, Any], details: dict[str, Any]) -> str:
         f"Open loop: {details['open_loop']}.",
         "",
         f"**Floor** (`/ping`): {floor['rps']:.0f} req/s at saturation, "
-        f"p99 {floor['p99_ms']:.1f} ms open loop.",
+        f"p99 {floor['p99_ms']:.1f} ms open loop.{_signed_in_floor(details)}",
         "",
         "| endpoint | req/s (closed) | × floor | open-loop rate | p50 ms | p95 ms | p99 ms "
         "| errors | queries |",
@@ -117,3 +117,14 @@ def markdown(results: dict[str, Any], details: dict[str, Any]) -> str:
             f" runs → after writes alongside reads: {memory}.",
         ]
     return "\n".join(lines) + "\n"
+
+
+def _signed_in_floor(details: dict[str, Any]) -> str:
+    signed = details.get("floor_signed_in")
+    if not signed:
+        return ""
+    return (
+        f" Signed in as the bench member, the same view serves {signed['rps']:.0f} req/s"
+        f" ({signed['ratio_to_floor']}× floor): the share of the floor that session, user and"
+        " member lookups leave to any signed-in page."
+    )

@@ -411,6 +411,17 @@ def _run(
         )
         floor = {"rps": round(floor_closed.rps, 1), "p99_ms": round(floor_open.p99_ms, 2)}
         log(f"Floor: {floor['rps']} req/s, p99 {floor['p99_ms']} ms at {floor_rate}/s.")
+        # The same trivial view as the signed-in member: what every signed-in page pays before
+        # its own content (session, user, member). Reported beside the floor, never instead.
+        signed_closed, signed_open, _rate, _capped = measure(base, floor_request, reader, args=args)
+        floor_signed_in = {
+            "rps": round(signed_closed.rps, 1),
+            "p99_ms": round(signed_open.p99_ms, 2),
+            "ratio_to_floor": round(signed_closed.rps / floor_closed.rps, 3)
+            if floor_closed.rps
+            else 0.0,
+        }
+        log(f"Floor signed in: {floor_signed_in['rps']} req/s.")
         for name, spec in targets.items():
             body = load.form_body(spec["data"])
             request = load.Request(spec["path"], spec["method"], body, tuple(spec["ok_status"]))
@@ -497,6 +508,7 @@ def _run(
             f" closed-loop rate), {args.duration} s, latency from the scheduled send time"
         ),
         "floor": {"open_rate": floor_rate, "open_rate_capped": floor_capped},
+        "floor_signed_in": floor_signed_in,
         "endpoints": endpoint_details,
         "skipped_endpoints": prepared["skipped"],
         "skipped_engines": engines["skipped"],
