@@ -288,7 +288,7 @@ def help_given(*, person: Person) -> HelpGiven:
             " SUM(CASE WHEN is_accepted AND is_cross_site THEN 1 ELSE 0 END),"
             f" SUM(helpful_count), NULL, NULL FROM {answers} WHERE author_id = %s"
             " UNION ALL SELECT * FROM (SELECT 1, a.id, a.question_id,"
-            " CASE WHEN a.is_cross_site THEN 1 ELSE 0 END, NULL, q.title, s.name"
+            " CASE WHEN a.is_cross_site THEN 1 ELSE 0 END, 0, q.title, s.name"
             f" FROM {answers} a INNER JOIN {table(Question._meta.db_table)} q"
             f" ON a.question_id = q.id INNER JOIN {table(Site._meta.db_table)} s"
             " ON q.site_id = s.id WHERE a.author_id = %s AND a.is_accepted"
@@ -305,7 +305,7 @@ def help_given(*, person: Person) -> HelpGiven:
             site=site,
             is_cross_site=bool(cross_site),
         )
-        for kind, answer_id, question_id, cross_site, _sum, title, site in rows
+        for kind, answer_id, question_id, cross_site, _unused, title, site in rows
         if kind == 1
     ]
     return HelpGiven(
