@@ -16,7 +16,12 @@ from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, OuterRef, Q, Subquery
-from django.utils.translation import gettext as _
+from django.utils.functional import Promise
+
+# Lazy: dashboards are cached (shared cache, and per process) and read in every language; a
+# label must be translated when it is shown, not in the language of whoever built the board.
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from pollinate.analytics import metrics, rollups
 from pollinate.analytics.models import (
@@ -49,13 +54,16 @@ def k_min() -> int:
     return int(settings.PRIVACY_MIN_GROUP)
 
 
+Label = str | Promise  # translated when shown
+
+
 @dataclass
 class Table:
     """A table as shown under a chart and exported as CSV; withheld rows are counted, not shown."""
 
     key: str
-    title: str
-    columns: list[str]
+    title: Label
+    columns: list[Label]
     rows: list[list[Any]] = field(default_factory=list)
     withheld: int = 0
     safe: bool = True
@@ -65,7 +73,7 @@ class Table:
 
 @dataclass
 class Figure:
-    label: str
+    label: Label
     value: Any
     unit: str = ""
 
@@ -347,7 +355,7 @@ def _responsiveness_tables(
         _("First answered from another site (%)"),
     ]
     tables = []
-    groupings: list[tuple[str, str, str, str, dict[str, int], dict[int, int]]] = [
+    groupings: list[tuple[str, Label, Label, str, dict[str, int], dict[int, int]]] = [
         (
             "topics",
             _("Responsiveness by topic"),
@@ -814,7 +822,7 @@ def recognition_table(*, site_id: int | None = None, topic_id: int | None = None
         if topic_id is not None:
             rows = rows.filter(question__topic_links__topic_id=topic_id)
         for pk in rows.values_list("author_id", flat=True).distinct():
-            helped[pk].add(_("an answer accepted at another site"))
+            helped[pk].add(gettext("an answer accepted at another site"))
     feedback = _model("coaching.Feedback")
     if feedback is not None:
         rows = feedback.objects.filter(helped=True)
@@ -823,7 +831,7 @@ def recognition_table(*, site_id: int | None = None, topic_id: int | None = None
         if topic_id is not None:
             rows = rows.filter(session__match__request__topic_id=topic_id)
         for pk in rows.values_list("session__match__coach_id", flat=True).distinct():
-            helped[pk].add(_("coaching a learner confirmed helped"))
+            helped[pk].add(gettext("coaching a learner confirmed helped"))
     adoption = _model("practices.Adoption")
     if adoption is not None:
         rows = adoption.objects.filter(status__in=sorted(rollups.ADOPTED)).exclude(
@@ -834,7 +842,7 @@ def recognition_table(*, site_id: int | None = None, topic_id: int | None = None
         if topic_id is not None:
             rows = rows.filter(practice__topics__id=topic_id)
         for pk in rows.values_list("practice__owner_id", flat=True).distinct():
-            helped[pk].add(_("a practice adopted at another site"))
+            helped[pk].add(gettext("a practice adopted at another site"))
     from pollinate.people.models import Person
 
     people = Person.objects.filter(pk__in=helped).select_related("site").order_by("display_name")

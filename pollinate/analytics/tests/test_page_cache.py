@@ -42,6 +42,22 @@ def test_the_dashboard_speaks_each_readers_language(
         assert "Chiffres clés" in french and "Key figures" not in french
 
 
+def test_a_board_cached_for_one_language_is_labelled_in_the_next_readers(
+    record, site_a, site_b, bob, dana, as_client, settings
+):
+    settings.PRIVACY_MIN_GROUP = 2
+    settings.ANALYTICS_CACHE_SECONDS = 300  # the shared cache keeps the board between requests
+    build(record, site_a, site_b)
+    dana.interface_language = "fr"
+    dana.save(update_fields=["interface_language"])
+    french = as_client(dana).get(reverse("analytics:org")).content.decode()
+    assert "Pratiques partagées" in french
+    english = as_client(bob).get(reverse("analytics:org")).content.decode()
+    assert "Practices shared" in english and "Pratiques partagées" not in english
+    csv = as_client(bob).get(reverse("analytics:org_csv", args=["flows"])).content.decode()
+    assert "Practice from" in csv
+
+
 def test_new_figures_show_on_the_next_request(record, site_a, site_b, bob, as_client, settings):
     settings.PRIVACY_MIN_GROUP = 2
     s = build(record, site_a, site_b)
