@@ -196,3 +196,16 @@ def test_the_language_and_status_filters_narrow_the_list_and_keep_the_choice(
     assert '<option value="verified" selected>' in verified
     refused = client.get(reverse("practices:list") + "?status=nonsense")
     assert refused.status_code == 200 and 'id="id_status_errors"' in refused.content.decode()
+
+
+def test_the_language_and_status_options_follow_the_viewers_language(
+    as_client: Any, bob: Person, charlie: Person
+) -> None:
+    bob.interface_language = "fr"
+    bob.save(update_fields=["interface_language"])
+    english, french = as_client(charlie), as_client(bob)
+    for _round in range(2):  # each language after the other, from the per-language lists
+        page = _page(french, reverse("practices:list"))
+        assert ">Toutes les langues</option>" in page and ">Any language</option>" not in page
+        page = _page(english, reverse("practices:list"))
+        assert ">Any language</option>" in page and ">Toutes les langues</option>" not in page
