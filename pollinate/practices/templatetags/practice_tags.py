@@ -18,6 +18,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from pollinate.core.markdown import render_markdown
+from pollinate.people.models import Person
 from pollinate.practices import selectors
 from pollinate.practices.models import Practice
 
@@ -75,6 +76,31 @@ def practice_url(name: str, *args: Any) -> str:
         get_urlconf(),
     )
     return pattern.replace(str(_URL_MARKER), str(ids[0]))
+
+
+@register.simple_tag
+def people_row(people: Iterable[Person]) -> SafeString:
+    """The search page's people as ``<li>`` items in the markup of
+    ``people/_partials/person_card.html`` (and its avatar), built in one pass: six cards through
+    two includes each cost ~0.7 ms. ``people`` need their site loaded."""
+    url = reverse("people:person", args=[_URL_MARKER])
+    return format_html_join(
+        "",
+        '<li><div class="person-card"><span class="avatar" aria-hidden="true">{}</span><div>'
+        '<a href="{}">{}</a><div class="muted small">{}{}</div></div></div></li>',
+        (
+            (
+                format_html('<img src="{}" alt="">', person.photo.url)
+                if person.photo
+                else person.initials,
+                url.replace(str(_URL_MARKER), str(person.pk)),
+                person.display_name,
+                format_html("{} · ", person.job_title) if person.job_title else "",
+                person.site.name,
+            )
+            for person in people
+        ),
+    )
 
 
 @register.simple_tag

@@ -21,6 +21,7 @@ from pollinate.people.models import Person
 from pollinate.people.tests.factories import PersonFactory, SiteFactory
 from pollinate.practices import services
 from pollinate.practices.models import Practice
+from pollinate.practices.search import person_reindex
 from pollinate.practices.tests.factories import PracticeFactory
 
 pytestmark = pytest.mark.django_db
@@ -209,3 +210,21 @@ def test_the_language_and_status_options_follow_the_viewers_language(
         assert ">Toutes les langues</option>" in page and ">Any language</option>" not in page
         page = _page(english, reverse("practices:list"))
         assert ">Any language</option>" in page and ">Toutes les langues</option>" not in page
+
+
+def test_the_people_row_shows_each_match_as_a_person_card(
+    as_client: Any, bob: Person, charlie: Person, dana: Person
+) -> None:
+    charlie.job_title = "Shift <lead>"
+    charlie.save(update_fields=["job_title"])
+    type(dana.user).objects.filter(pk=dana.user_id).update(is_active=False)
+    for person in (charlie, dana):
+        person_reindex(person)
+    client = as_client(bob)
+    row = _page(client, reverse("practices:list") + "?q=charlie")
+    assert (
+        f'<li><div class="person-card"><span class="avatar" aria-hidden="true">C</span><div>'
+        f'<a href="{charlie.get_absolute_url()}">Charlie</a>'
+        '<div class="muted small">Shift &lt;lead&gt; · Porto Plant</div></div></div></li>'
+    ) in row
+    assert "people-heading" not in _page(client, reverse("practices:list") + "?q=dana")
