@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime, timedelta
+from functools import lru_cache
 
 from django import template
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.timesince import timesince
 from django.utils.timezone import localtime
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from pollinate.activity.models import Activity
@@ -16,6 +20,19 @@ from pollinate.activity.verbs import verb_phrase as _verb_phrase
 register = template.Library()
 
 _URL_MARKER = 987654321
+
+
+@lru_cache(maxsize=8192)
+def _ago(when: datetime, minutes: int, language: str) -> str:
+    return _("%(when)s ago") % {"when": timesince(when, when + timedelta(minutes=minutes))}
+
+
+def ago(when: datetime) -> str:
+    """Relative time ("3 days ago") as ``timesince`` says it, memoised per item and whole minute
+    (``timesince`` counts whole minutes): it cost ~20 µs, a third of a card, comment or activity;
+    the practices pages use it too."""
+    minutes = max(int((timezone.now() - when).total_seconds() // 60), 0)
+    return _ago(when, minutes, get_language() or "")
 
 
 @register.filter
@@ -32,7 +49,6 @@ def activity_items(activities: Iterable[Activity]) -> SafeString:
     ``activities`` need their actor's ``display_name`` and ``photo`` loaded.
     """
     person_url = reverse("people:person", args=[_URL_MARKER])
-    ago = _("%(when)s ago")
 
     def actor(activity: Activity) -> tuple[SafeString, SafeString]:
         person = activity.actor
@@ -61,7 +77,7 @@ def activity_items(activities: Iterable[Activity]) -> SafeString:
                 *actor(activity),
                 _verb_phrase(activity.verb),
                 localtime(activity.created_at).isoformat(),
-                ago % {"when": timesince(activity.created_at)},
+                ago(activity.created_at),
             )
             for activity in activities
         ),

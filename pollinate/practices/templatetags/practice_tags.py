@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -9,14 +8,12 @@ from django import template
 from django.forms import BoundField
 from django.middleware.csrf import get_token
 from django.urls import get_script_prefix, get_urlconf, reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timesince import timesince
 from django.utils.timezone import localtime
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from pollinate.activity.templatetags.activity_tags import ago
 from pollinate.core.markdown import render_markdown
 from pollinate.people.models import Person
 from pollinate.practices import selectors
@@ -43,18 +40,6 @@ def excerpt(text: str, limit: int = 160) -> str:
 
 
 _URL_MARKER = 987654321
-
-
-@lru_cache(maxsize=8192)
-def _ago(when: datetime, minutes: int, language: str) -> str:
-    return _("%(when)s ago") % {"when": timesince(when, when + timedelta(minutes=minutes))}
-
-
-def ago(when: datetime) -> str:
-    """Relative time ("3 days ago") as ``timesince`` says it, memoised per item and whole minute
-    (``timesince`` counts whole minutes): it cost ~20 µs, a third of a card or a comment."""
-    minutes = max(int((timezone.now() - when).total_seconds() // 60), 0)
-    return _ago(when, minutes, get_language() or "")
 
 
 @lru_cache(maxsize=1024)
