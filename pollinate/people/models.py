@@ -18,6 +18,8 @@ from django.utils.text import slugify
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from pollinate.core.compiled import compiled_rows
+
 
 def validate_country(value: str) -> None:
     if pycountry.countries.get(alpha_2=value) is None:
@@ -250,7 +252,14 @@ class Person(models.Model):
 
     @cached_property
     def role_set(self) -> frozenset[tuple[str, int | None]]:
-        return frozenset(self.roles.values_list("role", "site_id"))
+        # Read on most pages (every access check): its SQL is built once per process.
+        return frozenset(
+            compiled_rows(
+                "people:roles-of",
+                lambda person: Role.objects.filter(person_id=person).values_list("role", "site_id"),
+                person=self.pk,
+            )
+        )
 
     def has_role(self, role: str, site: Site | None = None) -> bool:
         """True when the person holds the role organisation-wide, or for the given site."""
