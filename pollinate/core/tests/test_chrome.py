@@ -72,3 +72,18 @@ def test_only_staff_see_the_admin_link(as_client, bob: Person, admin: Person) ->
     link = f'<li><a href="{reverse("admin:index")}">Admin</a></li>'
     assert link not in as_client(bob).get("/people/").content.decode()
     assert link in as_client(admin).get("/people/").content.decode()
+
+
+def test_every_help_text_a_field_points_to_is_on_the_page(as_client, bob: Person) -> None:
+    client = as_client(bob)
+    for path in ("/practices/new/", "/questions/ask/"):
+        html = client.get(path).content.decode()
+        described = {
+            name
+            for names in re.findall(r'aria-describedby="([^"]+)"', html)
+            for name in names.split()
+        }
+        helps = {name for name in described if name.endswith("_helptext")}
+        assert helps, path  # these forms have help texts
+        for name in helps:
+            assert f'id="{name}"' in html, (path, name)

@@ -103,7 +103,7 @@ def field_row(field: BoundField) -> SafeString:
         if not field.field.required and not getattr(field.form, "is_filter", False)
         else "",
         field,
-        format_html('<p class="help" id="{}_help">{}</p>', label_id, field.help_text)
+        format_html('<p class="help" id="{}_helptext">{}</p>', field.auto_id, field.help_text)
         if field.help_text
         else "",
         format_html(
