@@ -20,10 +20,8 @@ from pollinate.coaching.models import (
     Match,
     MatchStatus,
 )
-from pollinate.core.compiled import compiled_models
+from pollinate.core.compiled import compiled_first
 from pollinate.people.models import Person, RoleName
-
-_BIGINT_MIN, _BIGINT_MAX = -(2**63), 2**63 - 1
 
 
 def _coaches_request(actor: Person, request: CoachingRequest) -> bool:
@@ -36,21 +34,13 @@ def _coaches_request(actor: Person, request: CoachingRequest) -> bool:
 
 
 def access_request(actor: Person, request_id: int, *, for_write: bool = False) -> CoachingRequest:
-    if not _BIGINT_MIN <= request_id <= _BIGINT_MAX:
-        raise Http404  # no such row, and the SQL below binds the value as it is
-    # A primary key lookup, unordered (``first()`` orders by pk), compiled once per process: the
-    # ORM spent longer building this SQL than the database answering it.
-    found = compiled_models(
+    # Compiled once per process: the ORM spent longer building this SQL than running it.
+    request = compiled_first(
         "coaching-access-request",
-        lambda pk: (
-            CoachingRequest.objects.select_related("learner", "site", "topic")
-            .filter(pk=pk)
-            .order_by()[:1]
-        ),
+        lambda pk: CoachingRequest.objects.select_related("learner", "site", "topic").filter(pk=pk),
         pk=request_id,
     )
-    request = found[0] if found else None
-    if not isinstance(request, CoachingRequest):
+    if request is None:
         raise Http404
     if request.learner.site_id == request.site_id:
         # The learner's card shows their site: usually the request's, already read.

@@ -86,6 +86,17 @@ def compiled_sql(
     return sql, params
 
 
+# A value outside the database's 64-bit integers is an id no row can have (a URL can carry any
+# number of digits); SQLite's driver would raise on binding it, so such a lookup finds nothing.
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _bindable(values: dict[str, Value]) -> bool:
+    return all(
+        not isinstance(value, int) or _INT64_MIN <= value <= _INT64_MAX for value in values.values()
+    )
+
+
 def compiled_rows(
     shape: Hashable,
     build: Callable[..., QuerySet[Any]],
@@ -94,7 +105,10 @@ def compiled_rows(
     **values: Value,
 ) -> list[tuple[Any, ...]]:
     """The rows of ``build(**markers)`` (a ``values_list`` queryset, not sliced) with ``values``
-    for the markers, and with ``window`` = (offset, limit) when given."""
+    for the markers, and with ``window`` = (offset, limit) when given. Values are keys: an
+    integer beyond 64 bits finds no row."""
+    if not _bindable(values):
+        return []
 
     def prepare(**markers: Any) -> tuple[Any, str, Sequence[Any]]:
         compiler = build(**markers).query.get_compiler(connection.alias)
@@ -111,7 +125,10 @@ def compiled_rows(
 
 def compiled_models(shape: Hashable, build: Callable[..., QuerySet[M]], **values: Value) -> list[M]:
     """The instances ``build(**markers)`` loads, built as Django's own model iterable builds them;
-    for querysets that only ``select_related`` (no annotations, no prefetching)."""
+    for querysets that only ``select_related`` (no annotations, no prefetching). Values are keys:
+    an integer beyond 64 bits finds no row."""
+    if not _bindable(values):
+        return []
 
     def prepare(**markers: Any) -> tuple[Any, str, Sequence[Any]]:
         compiler = build(**markers).query.get_compiler(connection.alias)
@@ -134,3 +151,11 @@ def compiled_models(shape: Hashable, build: Callable[..., QuerySet[M]], **values
             populator.populate(row, instance)
         found.append(instance)
     return found
+
+
+def compiled_first(shape: Hashable, build: Callable[..., QuerySet[M]], **values: Value) -> M | None:
+    """The first instance ``compiled_models`` finds, or None: a lookup by key (leave the queryset
+    unordered; ``first()`` would order by the primary key, which the ORM compares to every
+    selected column)."""
+    found = compiled_models(shape, build, **values)
+    return found[0] if found else None

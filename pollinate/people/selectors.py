@@ -16,7 +16,7 @@ from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import get_language
 
-from pollinate.core.compiled import compiled_models, compiled_rows
+from pollinate.core.compiled import compiled_first, compiled_rows
 from pollinate.people.models import Person, Site, Skill, SkillLevel, Topic
 
 _Item = TypeVar("_Item")
@@ -326,20 +326,18 @@ def _rows_by_ids(name: str, ids: list[int], *fields: str) -> list[tuple[Any, ...
 def person_get(*, person_id: int) -> Person | None:
     """The person with this id with their account and site, or None: one query, its SQL
     compiled once per process (every member's page and door reads it)."""
-    found = compiled_models(
+    return compiled_first(
         "people:person-get",
         lambda person_id: Person.objects.select_related("user", "site").filter(pk=person_id),
         person_id=person_id,
     )
-    return found[0] if found else None
 
 
 def site_get(*, code: str) -> Site | None:
     """The site with this code, or None (one query, its SQL compiled once per process)."""
-    found = compiled_models(
+    return compiled_first(
         "people:site-get", lambda code: Site.objects.filter(code=code).order_by(), code=code
     )
-    return found[0] if found else None
 
 
 def person_list(*, filters: DirectoryFilters, total: int | None = None) -> DirectoryPeople:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from pollinate.core.compiled import compiled_models, compiled_rows
+from pollinate.core.compiled import compiled_first, compiled_rows
 from pollinate.people.models import Person, RoleName
 from pollinate.practices.models import Comment, Practice, PracticeAuthor, PracticeRevision, Tag
 
@@ -66,26 +66,14 @@ def access_practice(actor: Person, practice_id: int, *, for_write: bool = False)
         practice_id = int(practice_id)
     except (TypeError, ValueError):
         raise Http404 from None
-    if not -(2**63) <= practice_id < 2**63:
-        raise Http404  # no such row, and the SQL below binds the value as it is
-    # A primary key lookup, unordered (``first()`` ordered by pk), compiled once per process.
-    found = compiled_models(
+    # Compiled once per process: the ORM spent longer building this SQL than running it.
+    practice = compiled_first(
         "practices:access-practice",
-        lambda pk: (
-            Practice.objects.select_related(
-                "site",
-                "owner",
-                "owner__site",
-                "adapted_from",
-                "adapted_from__site",
-                "superseded_by",
-            )
-            .filter(pk=pk)
-            .order_by()[:1]
-        ),
+        lambda pk: Practice.objects.select_related(
+            "site", "owner", "owner__site", "adapted_from", "adapted_from__site", "superseded_by"
+        ).filter(pk=pk),
         pk=practice_id,
     )
-    practice = found[0] if found else None
     if practice is None or not can_see(actor, practice):
         raise Http404
     if for_write and not can_edit(actor, practice):

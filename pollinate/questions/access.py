@@ -9,11 +9,9 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from pollinate.core.compiled import compiled_models
+from pollinate.core.compiled import compiled_first
 from pollinate.people.models import Person, RoleName
 from pollinate.questions.models import Answer, Question
-
-_BIGINT_MIN, _BIGINT_MAX = -(2**63), 2**63 - 1
 
 
 def can_moderate(actor: Person, question: Question) -> bool:
@@ -21,23 +19,14 @@ def can_moderate(actor: Person, question: Question) -> bool:
 
 
 def access_question(actor: Person, question_id: int, *, for_write: bool = False) -> Question:
-    # A primary key lookup, unordered (as practices do): ``first()`` orders by pk, and with this
-    # many joined columns the ORM spent most of the lookup comparing the ordering to the select.
     # Not the duplicate: only a question closed as one shows it (and reads it then).
     # Compiled once per process: the ORM spent longer building this SQL than running it.
-    if not _BIGINT_MIN <= question_id <= _BIGINT_MAX:
-        raise Http404  # no such row, and the SQL binds the value as it is
-    found = compiled_models(
+    question = compiled_first(
         "questions-access-question",
-        lambda pk: (
-            Question.objects.select_related("author", "author__site", "site")
-            .filter(pk=pk)
-            .order_by()[:1]
-        ),
+        lambda pk: Question.objects.select_related("author", "author__site", "site").filter(pk=pk),
         pk=question_id,
     )
-    question = found[0] if found else None
-    if not isinstance(question, Question):
+    if question is None:
         raise Http404
     if for_write and question.author_id != actor.pk and not can_moderate(actor, question):
         raise PermissionDenied

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from pollinate.core import compiled as compiled_module
-from pollinate.core.compiled import compiled_models, compiled_rows, compiled_sql
+from pollinate.core.compiled import compiled_first, compiled_models, compiled_rows, compiled_sql
 from pollinate.people.models import Person, Site
 from pollinate.people.tests.factories import PersonFactory, SiteFactory
 
@@ -108,3 +108,21 @@ def test_raw_sql_shapes_bind_their_values() -> None:
     sql, params = compiled_sql("test:raw", lambda a, b: ("SELECT %s + %s", [a, b]), a=2, b=3)
     assert sql == "SELECT %s + %s" and params == [2, 3]
     assert compiled_sql("test:raw", lambda a, b: ("never built again", []), a=5, b=7)[1] == [5, 7]
+
+
+def test_a_key_lookup_gives_the_row_or_none_and_an_id_beyond_64_bits_finds_nothing(
+    db: None, django_assert_num_queries
+) -> None:
+    site = SiteFactory(name="Lyon")
+
+    def build(pk: int):
+        return Site.objects.filter(pk=pk)
+
+    assert compiled_first("test:site-first", build, pk=site.pk) == site
+    assert compiled_first("test:site-first", build, pk=site.pk + 1000) is None
+    with django_assert_num_queries(0):  # a URL can carry any number of digits
+        assert compiled_first("test:site-first", build, pk=2**70) is None
+        assert (
+            compiled_rows("test:site", lambda site: build(site).values_list("pk"), site=-(2**64))
+            == []
+        )
