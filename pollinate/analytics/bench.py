@@ -365,9 +365,16 @@ def _dashboard(*, samples: int) -> dict[str, Any]:
 
 
 def _dashboard_keys() -> list[str]:
-    from pollinate.analytics.selectors import k_min
+    from django.conf import settings
+    from django.utils.translation import override
 
-    return [f"analytics:org:k{k_min()}"]
+    from pollinate.analytics.selectors import dashboard_cache_key
+
+    keys = []
+    for language, _name in settings.LANGUAGES:
+        with override(language):
+            keys.append(dashboard_cache_key("org"))
+    return keys
 
 
 def _write_overhead(*, samples: int, seed: int) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 from django.urls import reverse
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -202,8 +203,10 @@ def test_a_fold_that_changed_something_refreshes_the_cached_organisation_dashboa
     settings.PRIVACY_MIN_GROUP = 1
     build(record, site_a, site_b)
     settings.ANALYTICS_CACHE_SECONDS = 300
-    key = f"analytics:org:k{selectors.k_min()}"
-    cache.delete(key)
+    key = selectors.dashboard_cache_key("org")
+    with translation.override("fr"):
+        french_key = selectors.dashboard_cache_key("org")
+    cache.delete_many([key, french_key])
     rollups_fold()
     assert cache.get(key) is None  # nothing new was folded: nothing recomputed
     Activity.objects.create(
@@ -217,6 +220,9 @@ def test_a_fold_that_changed_something_refreshes_the_cached_organisation_dashboa
     rollups_fold()
     figures = {f.label: f.value for f in cache.get(key).figures}
     assert figures["Practices shared"] == 4
+    # Refreshed in every language, each labelled in its own.
+    french = {f.label: f.value for f in cache.get(french_key).figures}
+    assert french["Pratiques partagées"] == 4
 
 
 def _cells(durations_ms: list[int]) -> list[metrics.Cell]:
