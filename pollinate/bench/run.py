@@ -360,6 +360,8 @@ def _run(
     reset_database: Callable[[], None] | None = None,
 ) -> int:
     started = time.monotonic()
+    # Before the run writes its own results (tracked files) and marks the tree "+dirty".
+    revision = git_revision()
     machine = report.machine()
     if not load.wrk_available():
         log("wrk is not installed (scripts/install-system-packages): closed loop uses Python.")
@@ -488,7 +490,7 @@ def _run(
     workers = os.environ.get("WEB_WORKERS", "default")
     details = {
         "command": f"python -m pollinate.bench {' '.join(argv or sys.argv[1:])}".strip(),
-        "git": git_revision(),
+        "git": revision,
         "finished_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "seconds": round(time.monotonic() - started, 1),
         "generation": generation,
