@@ -113,9 +113,16 @@ def markdown(results: dict[str, Any], details: dict[str, Any]) -> str:
     if memory:
         lines += [
             "",
-            "Worker memory (RSS, MB, per worker) after warming every page → after the endpoint"
-            f" runs → after writes alongside reads: {memory}.",
+            "Worker memory (MB, per worker) after warming every page → after the endpoint runs"
+            f" → after writes alongside reads: resident {memory}",
         ]
+        private = details["server"].get("worker_private_mb")
+        if private:
+            lines[-1] += (
+                f"; of which the worker's own (heap and SQLite's page cache, without the database"
+                f" file SQLite maps, shared and reclaimable) {private}"
+            )
+        lines[-1] += "."
     return "\n".join(lines) + "\n"
 
 

@@ -181,18 +181,26 @@ def server(env: dict[str, str], var_dir: Path) -> Iterator[tuple[str, subprocess
         log_file.close()
 
 
-def worker_rss_mb(master_pid: int) -> list[float]:
-    """Resident memory of each gunicorn worker (Linux /proc; empty elsewhere)."""
+def worker_memory_mb(master_pid: int, field: str = "VmRSS") -> list[float]:
+    """Memory of each gunicorn worker from /proc/<pid>/status (Linux; empty elsewhere).
+
+    ``VmRSS`` is all resident memory; ``RssAnon`` the worker's own (Python's heap and SQLite's
+    page cache), without the database file SQLite maps into memory (``mmap_size``), which the
+    kernel shares between workers and reclaims as page cache."""
     try:
         children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
         sizes = []
         for pid in children:
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+                if line.startswith(f"{field}:"):
                     sizes.append(round(int(line.split()[1]) / 1024, 1))
         return sizes
     except OSError:
         return []
+
+
+def worker_memory(master_pid: int) -> tuple[list[float], list[float]]:
+    return worker_memory_mb(master_pid), worker_memory_mb(master_pid, "RssAnon")
 
 
 def measure(
@@ -406,7 +414,7 @@ def _run(
         for spec in targets.values():
             if spec["method"] == "GET":
                 load.open_loop(base, load.Request(spec["path"]), reader, rate=20, seconds=1)
-        rss_warm = worker_rss_mb(process.pid)
+        rss_warm, own_warm = worker_memory(process.pid)
         log("Floor: /ping …")
         floor_closed, floor_open, floor_rate, floor_capped = measure(
             base, floor_request, [], args=args
@@ -457,9 +465,9 @@ def _run(
                 f" p50 {opened.p50_ms:.1f} / p99 {opened.p99_ms:.1f} ms at {rate}/s,"
                 f" {endpoint_rows[name]['errors']} errors, {spec['queries']} queries"
             )
-        rss_endpoints = worker_rss_mb(process.pid)
+        rss_endpoints, own_endpoints = worker_memory(process.pid)
         mixed = writes_alongside_reads(base, targets, reader, writers, var_dir, args=args)
-        rss_end = worker_rss_mb(process.pid)
+        rss_end, own_end = worker_memory(process.pid)
 
     profiles: dict[str, str] = {}
     if not args.no_profile:
@@ -500,6 +508,7 @@ def _run(
         "server": {
             "workers": f"WEB_WORKERS={workers}, WEB_THREADS={os.environ.get('WEB_THREADS', '2')}",
             "worker_rss_mb": f"{rss_warm} → {rss_endpoints} → {rss_end}",
+            "worker_private_mb": f"{own_warm} → {own_endpoints} → {own_end}",
         },
         "closed_loop": (
             f"{'wrk' if load.wrk_available() else 'python'}, {args.connections} connections,"
