@@ -5,10 +5,10 @@ import re
 import time
 from abc import abstractmethod
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import Any, TypeVar, cast, overload
+from typing import Any, TypeVar, cast
 
 from django.core.cache import cache
 from django.db import connection
@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.translation import get_language
 
 from pollinate.core.compiled import compiled_first, compiled_rows
+from pollinate.core.pagination import PageSequence
 from pollinate.people.models import Person, Site, Skill, SkillLevel, Topic
 
 _Item = TypeVar("_Item")
@@ -240,7 +241,7 @@ def _person_count(filters: DirectoryFilters, topic_ids: list[int]) -> int:
     return _cached("total", filters, lambda: _topic_skills(filters, topic_ids).count())
 
 
-class _Directory(Sequence[_Item]):
+class _Directory(PageSequence[_Item]):
     """The directory in order: its length is the cached total, and a slice (a paginator's page)
     ranks narrow rows in the database, then loads only the items on that page."""
 
@@ -259,21 +260,7 @@ class _Directory(Sequence[_Item]):
             return self.total
         return _person_count(self.filters, self.topic_ids)
 
-    def __iter__(self) -> Iterator[_Item]:
-        return iter(self[:])
-
-    @overload
-    def __getitem__(self, index: int) -> _Item: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[_Item]: ...
-
-    def __getitem__(self, index: int | slice) -> _Item | list[_Item]:
-        if isinstance(index, int):
-            found = self[index : index + 1]
-            if not found:
-                raise IndexError(index)
-            return found[0]
+    def _slice(self, index: slice) -> list[_Item]:
         return self._load(_ranked_slice(self.filters, self.topic_ids, index))
 
     @abstractmethod

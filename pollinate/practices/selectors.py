@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 import math
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, overload
+from typing import Any
 
 from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from pollinate.core.compiled import compiled_models, compiled_rows, compiled_sql
 from pollinate.core.markdown import plain_text
+from pollinate.core.pagination import PageSequence
 from pollinate.core.search import search_ids
 from pollinate.people.models import Person, Site, Topic, country_name
 from pollinate.people.selectors import topic_descendant_ids
@@ -405,7 +406,7 @@ def _search_ranked(filters: PracticeFilters) -> list[tuple[float, int, int | Non
     return ranked
 
 
-class RankedPractices(Sequence[Practice]):
+class RankedPractices(PageSequence[Practice]):
     """Ranked practice ids that load as cards only for the slice asked for (a paginator's page)."""
 
     def __init__(self, ids: list[int]) -> None:
@@ -414,18 +415,7 @@ class RankedPractices(Sequence[Practice]):
     def __len__(self) -> int:
         return len(self.ids)
 
-    def __iter__(self) -> Iterator[Practice]:
-        return iter(self[:])  # one load, not one per item
-
-    @overload
-    def __getitem__(self, index: int) -> Practice: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[Practice]: ...
-
-    def __getitem__(self, index: int | slice) -> Practice | list[Practice]:
-        if isinstance(index, int):
-            return self[index : index + 1 or None][0]
+    def _slice(self, index: slice) -> list[Practice]:
         wanted = self.ids[index]
         by_id = practice_cards(Practice.objects.filter(pk__in=wanted)).in_bulk()
         return [by_id[pk] for pk in wanted if pk in by_id]
