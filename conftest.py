@@ -47,6 +47,15 @@ def _isolated_media(settings: object, tmp_path: object) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _empty_process_caches() -> None:
+    """What each process keeps for itself (pollinate/core/process_caches.py) outlives a test's
+    rolled-back rows, whose ids the next test reuses: every test starts without it."""
+    from pollinate.core.process_caches import process_caches_clear
+
+    process_caches_clear()
+
+
+@pytest.fixture(autouse=True)
 def _language_reset() -> Iterator[None]:
     """Each test starts in the default language: a request in French must not leave the test
     process speaking French to the next test (the locale middleware activates per thread)."""

@@ -18,6 +18,7 @@ from django.utils.translation import get_language
 
 from pollinate.core.compiled import compiled_first, compiled_rows
 from pollinate.core.pagination import PageSequence
+from pollinate.core.process_caches import process_cache_register
 from pollinate.people.models import Person, Site, Skill, SkillLevel, Topic
 
 _Item = TypeVar("_Item")
@@ -434,6 +435,9 @@ _taxonomy: dict[str, _Taxonomy] = {}
 
 def taxonomy_clear(**_kwargs: Any) -> None:
     _taxonomy.clear()
+
+
+process_cache_register(taxonomy_clear)
 
 
 def _taxonomy_get(*, having: Iterable[int] = ()) -> _Taxonomy:

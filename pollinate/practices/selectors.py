@@ -12,7 +12,6 @@ from functools import lru_cache
 from typing import Any
 
 from django.core.cache import cache
-from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.urls import get_script_prefix, get_urlconf, reverse
@@ -26,6 +25,7 @@ from django.utils.translation import gettext as _
 from pollinate.core.compiled import compiled_models, compiled_rows, compiled_sql
 from pollinate.core.markdown import plain_text
 from pollinate.core.pagination import PageSequence
+from pollinate.core.process_caches import process_cache
 from pollinate.core.search import search_ids
 from pollinate.people.models import Person, Site, Topic, country_name
 from pollinate.people.selectors import topic_descendant_ids
@@ -76,9 +76,7 @@ CARD_TTL = 3600
 # a stale card after an edit seen by another; and a page view never writes: with the database
 # cache (the default) a cold page of 20 cards cost 80 cache queries and SQLite write locks.
 # About 1 kB a card: 5 000 cards bound a worker's share at ~5 MB.
-card_cache = LocMemCache(
-    "pollinate-practice-cards", {"TIMEOUT": CARD_TTL, "OPTIONS": {"MAX_ENTRIES": 5000}}
-)
+card_cache = process_cache("pollinate-practice-cards", timeout=CARD_TTL, max_entries=5000)
 _URL_MARKER = 987654321
 
 
@@ -358,9 +356,7 @@ def _draft_authorships(actor: Person) -> set[int]:
 # created, shared, edited, retired...), so a new or edited practice is found at once; adoptions,
 # reactions and the freshness term move the ranking within the minute.
 SEARCH_TTL = 60
-search_cache = LocMemCache(
-    "pollinate-practice-search", {"TIMEOUT": SEARCH_TTL, "OPTIONS": {"MAX_ENTRIES": 500}}
-)
+search_cache = process_cache("pollinate-practice-search", timeout=SEARCH_TTL, max_entries=500)
 
 
 def _search_ranked(filters: PracticeFilters) -> list[tuple[float, int, int | None, str]]:

@@ -4,7 +4,6 @@ import difflib
 from typing import Any
 
 from django.contrib import messages
-from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
@@ -20,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from pollinate.activity.selectors import activity_list_for_site
 from pollinate.core.compiled import compiled_models
+from pollinate.core.process_caches import process_cache
 from pollinate.core.ratelimit import RateLimited, rate_limited_response
 from pollinate.people.access import MemberRequest, access_site, access_topic, member_required
 from pollinate.people.models import Person, RoleName, Site
@@ -335,9 +335,7 @@ def _conflict_context(
 # Keyed by version and updated_at (edits, topics, tags and photos move it); the TTL bounds what no
 # stamp sees (a topic or tag renamed). Per process, so a page view never writes to the cache.
 BODY_TTL = 600
-body_cache = LocMemCache(
-    "pollinate-practice-bodies", {"TIMEOUT": BODY_TTL, "OPTIONS": {"MAX_ENTRIES": 500}}
-)
+body_cache = process_cache("pollinate-practice-bodies", timeout=BODY_TTL, max_entries=500)
 
 
 def _practice_body(

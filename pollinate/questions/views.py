@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
@@ -12,6 +11,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from pollinate.core.process_caches import process_cache
 from pollinate.core.ratelimit import RateLimited, rate_limited_response
 from pollinate.people.access import MemberRequest, member_required
 from pollinate.questions import selectors, services
@@ -83,9 +83,7 @@ def question_ask(request: MemberRequest) -> HttpResponse:
 # acceptance, closing: harmless); the TTL bounds what no stamp sees (a topic renamed, the author's
 # name or site changed). Per process, so a page view never writes to a shared cache.
 HEAD_TTL = 600
-head_cache = LocMemCache(
-    "pollinate-question-heads", {"TIMEOUT": HEAD_TTL, "OPTIONS": {"MAX_ENTRIES": 1000}}
-)
+head_cache = process_cache("pollinate-question-heads", timeout=HEAD_TTL, max_entries=1000)
 
 
 def _question_head(question: Question) -> SafeString:

@@ -17,16 +17,6 @@ def png_upload(name: str = "photo.png", size: tuple[int, int] = (40, 30)) -> Sim
     return SimpleUploadedFile(name, out.getvalue(), content_type="image/png")
 
 
-@pytest.fixture(autouse=True)
-def _empty_process_caches() -> None:
-    """The per-process caches outlive a test's rolled-back rows: every test starts without them."""
-    from pollinate.practices.selectors import card_cache, search_cache
-    from pollinate.practices.views import body_cache
-
-    for cache in (card_cache, search_cache, body_cache):
-        cache.clear()
-
-
 @pytest.fixture
 def practice(alice: Person) -> Practice:
     """A shared practice from Lyon, written by Alice."""

@@ -13,12 +13,10 @@ def _fresh_rate_limits(db: None) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _empty_process_caches() -> None:
-    """The per-process caches outlive a test's rolled-back rows: every test starts without them."""
+def _fresh_markdown_memo() -> None:
+    """Rendered Markdown is memoised by its text: tests that count renderings start without it."""
     from pollinate.questions.templatetags.questions_tags import _rendered
-    from pollinate.questions.views import head_cache
 
-    head_cache.clear()
     _rendered.cache_clear()
 
 
