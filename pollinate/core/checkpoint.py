@@ -58,22 +58,21 @@ def wal_checkpointer_start(
     wal = path.with_name(path.name + "-wal")
 
     def run() -> None:
-        connection: sqlite3.Connection | None = None
         while not stopped.wait(interval):
+            # A connection per turn (a fraction of a millisecond), not one kept open: a kept one
+            # would hold the file open across a fault (a read-only or vanished database) and let
+            # SQLite hand its descriptor to the requests' new connections.
+            # A TRUNCATE checkpoint waits for writers up to 1 s.
             try:
-                if connection is None:
-                    # Its own connection: a TRUNCATE checkpoint waits for writers up to 1 s.
-                    connection = sqlite3.connect(path, timeout=1.0, isolation_level=None)
-                wal_checkpoint_once(connection, wal, truncate_above=truncate_above)
+                connection = sqlite3.connect(path, timeout=1.0, isolation_level=None)
+                try:
+                    wal_checkpoint_once(connection, wal, truncate_above=truncate_above)
+                finally:
+                    connection.close()
             except sqlite3.Error:
                 # A busy or vanished database is retried on the next turn; the thread must
                 # outlive any one failure or the log would grow until the worker restarts.
                 logger.warning("WAL checkpoint of %s failed; retrying", path, exc_info=True)
-                if connection is not None:
-                    connection.close()
-                    connection = None
-        if connection is not None:
-            connection.close()
 
     thread = threading.Thread(target=run, name=THREAD_NAME, daemon=True)
     thread.start()

@@ -93,9 +93,11 @@ def server(instance: Instance) -> Iterator[str]:
     """gunicorn (pollinate/gunicorn_conf.py) on a free loopback port; yields its base URL.
 
     Connections are not kept between requests: the drills pull the database out from under the
-    server, and a kept SQLite connection would go on using the file it already has open.
+    server, and a kept SQLite connection would go on using the file it already has open. The
+    write-ahead-log checkpointer is off for the same reason: while any connection of a process is
+    open, SQLite may hand a new connection a file descriptor opened before the fault.
     """
-    process, base = _gunicorn(instance, DB_CONN_MAX_AGE="0")
+    process, base = _gunicorn(instance, DB_CONN_MAX_AGE="0", SQLITE_WAL_CHECKPOINTER="false")
     try:
         yield base
     finally:
