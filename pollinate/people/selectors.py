@@ -19,6 +19,7 @@ from django.utils.translation import get_language
 from pollinate.core.compiled import compiled_first, compiled_rows
 from pollinate.core.pagination import PageSequence
 from pollinate.core.process_caches import process_cache_register
+from pollinate.core.reversing import URL_MARKER as _URL_MARKER
 from pollinate.people.models import Person, Site, Skill, SkillLevel, Topic
 
 _Item = TypeVar("_Item")
@@ -381,9 +382,6 @@ def skill_rows(*, person: Person) -> list[SkillRow]:
         for topic_id, level in rows
         if topic_id in names
     ]
-
-
-_URL_MARKER = 987654321
 
 
 def skill_chips(*, person_ids: Iterable[int], limit: int = 4) -> dict[int, list[tuple[str, int]]]:

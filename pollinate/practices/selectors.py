@@ -26,6 +26,7 @@ from pollinate.core.compiled import compiled_models, compiled_rows, compiled_sql
 from pollinate.core.markdown import plain_text
 from pollinate.core.pagination import PageSequence
 from pollinate.core.process_caches import process_cache
+from pollinate.core.reversing import URL_MARKER as _URL_MARKER
 from pollinate.core.search import search_ids
 from pollinate.people.models import Person, Site, Topic, country_name
 from pollinate.people.selectors import topic_descendant_ids
@@ -77,7 +78,6 @@ CARD_TTL = 3600
 # cache (the default) a cold page of 20 cards cost 80 cache queries and SQLite write locks.
 # About 1 kB a card: 5 000 cards bound a worker's share at ~5 MB.
 card_cache = process_cache("pollinate-practice-cards", timeout=CARD_TTL, max_entries=5000)
-_URL_MARKER = 987654321
 
 
 @lru_cache(maxsize=8192)

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 
 from pollinate.core.compiled import compiled_models
+from pollinate.core.reversing import URL_MARKER as _URL_MARKER
 from pollinate.core.search import search_ids
 from pollinate.people.models import Person, Site, Skill, Topic
 from pollinate.questions.models import (
@@ -315,9 +316,6 @@ def help_given(*, person: Person) -> HelpGiven:
         helpful_marks=int(totals[4] or 0),
         recent_accepted=recent,
     )
-
-
-_URL_MARKER = 987654321
 
 
 PRACTICE_CHOICES = 8

@@ -16,10 +16,9 @@ from django.utils.translation import gettext as _
 
 from pollinate.activity.models import Activity
 from pollinate.activity.verbs import verb_phrase as _verb_phrase
+from pollinate.core.reversing import URL_MARKER as _URL_MARKER
 
 register = template.Library()
-
-_URL_MARKER = 987654321
 
 
 @lru_cache(maxsize=8192)

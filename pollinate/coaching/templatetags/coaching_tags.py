@@ -18,11 +18,10 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from pollinate.core.reversing import URL_MARKER as _URL_MARKER
 from pollinate.people.models import Person
 
 register = template.Library()
-
-_URL_MARKER = 987654321
 
 
 def person_card(person: Person, *, person_url: str) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 from django.forms import BoundField
 from django.middleware.csrf import get_token
-from django.urls import get_script_prefix, get_urlconf, reverse
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import localtime
@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 
 from pollinate.activity.templatetags.activity_tags import ago
 from pollinate.core.markdown import render_markdown
+from pollinate.core.reversing import URL_MARKER as _URL_MARKER
+from pollinate.core.reversing import url_pattern
 from pollinate.people.models import Person
 from pollinate.practices import selectors
 from pollinate.practices.models import Practice
@@ -39,14 +41,6 @@ def excerpt(text: str, limit: int = 160) -> str:
     return selectors.excerpt(text or "", int(limit))
 
 
-_URL_MARKER = 987654321
-
-
-@lru_cache(maxsize=1024)
-def _url_pattern(name: str, args: tuple[Any, ...], _prefix: str, _urlconf: str | None) -> str:
-    return reverse(name, args=list(args))
-
-
 @register.simple_tag
 def practice_url(name: str, *args: Any) -> str:
     """``{% url %}`` for the practice pages' links, each pattern reversed once a process with a
@@ -54,12 +48,7 @@ def practice_url(name: str, *args: Any) -> str:
     ids = [arg for arg in args if isinstance(arg, int)]
     if len(ids) != 1:
         return reverse(name, args=list(args))
-    pattern = _url_pattern(
-        name,
-        tuple(_URL_MARKER if isinstance(arg, int) else arg for arg in args),
-        get_script_prefix(),
-        get_urlconf(),
-    )
+    pattern = url_pattern(name, *(_URL_MARKER if isinstance(arg, int) else arg for arg in args))
     return pattern.replace(str(_URL_MARKER), str(ids[0]))
 
 

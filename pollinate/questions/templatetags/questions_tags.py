@@ -24,13 +24,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from pollinate.core.markdown import render_markdown
+from pollinate.core.reversing import URL_MARKER as _URL_MARKER
 from pollinate.people.models import Person
 from pollinate.questions.models import Answer, Question, QuestionStatus
 from pollinate.questions.selectors import CommentLine, help_given
 
 register = template.Library()
-
-_URL_MARKER = 987654321
 
 
 @lru_cache(maxsize=512)
