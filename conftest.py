@@ -56,6 +56,19 @@ def _empty_process_caches() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _pinned_ratelimit_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rate limits count in fixed windows of the wall clock; a test posting up to a limit must
+    not see its window end halfway (one CI run did, and the post over the limit went through).
+    The limiter's clock stands still in every test; tests of the window itself move it."""
+    import time
+
+    from pollinate.core import ratelimit
+
+    pinned = int(time.time())
+    monkeypatch.setattr(ratelimit, "ratelimit_clock", lambda: pinned)
+
+
+@pytest.fixture(autouse=True)
 def _language_reset() -> Iterator[None]:
     """Each test starts in the default language: a request in French must not leave the test
     process speaking French to the next test (the locale middleware activates per thread)."""

@@ -32,13 +32,20 @@ class RateLimited(Exception):
         self.retry_after = retry_after
 
 
+def ratelimit_clock() -> int:
+    """The limiter's clock, in whole seconds. Tests pin it (the root conftest): a window that
+    ended halfway through a test's posts would let one more through."""
+    return int(time.time())
+
+
 def ratelimit_hit(scope: str, key: str, *, limit: int, window: int) -> int | None:
     """Counts one use; returns None when allowed, or the seconds to wait when over the limit."""
-    window_start = int(time.time()) // window * window
+    now = ratelimit_clock()
+    window_start = now // window * window
     cache_key = f"rl:{scope}:{key}:{window_start}"
     count = _count_one(cache_key, window)
     if count > limit:
-        return max(1, window_start + window - int(time.time()))
+        return max(1, window_start + window - now)
     return None
 
 
@@ -58,7 +65,7 @@ def _count_one(cache_key: str, window: int) -> int:
 
 def ratelimit_used(scope: str, key: str, *, window: int) -> int:
     """How many uses the current window has counted so far, without counting one."""
-    window_start = int(time.time()) // window * window
+    window_start = ratelimit_clock() // window * window
     return int(cache.get(f"rl:{scope}:{key}:{window_start}", 0))
 
 

@@ -37,3 +37,20 @@ def test_a_counted_use_costs_one_cache_write_once_the_window_has_begun(db: None,
         ratelimit_hit("test", "u1", limit=10, window=60)
     assert _cache_writes(queries.captured_queries) == 1
     assert ratelimit_used("test", "u1", window=60) == 2
+
+
+def test_a_new_window_starts_a_new_count_and_the_wait_is_what_is_left_of_the_window(
+    db: None, monkeypatch
+) -> None:
+    from pollinate.core import ratelimit
+
+    cache.clear()
+    now = [1_800_000_045]  # 45 s into a 60-second window
+    monkeypatch.setattr(ratelimit, "ratelimit_clock", lambda: now[0])
+    assert ratelimit_hit("test", "u1", limit=1, window=60) is None
+    assert ratelimit_hit("test", "u1", limit=1, window=60) == 15
+    now[0] += 14
+    assert ratelimit_hit("test", "u1", limit=1, window=60) == 1
+    now[0] += 1  # the next window
+    assert ratelimit_hit("test", "u1", limit=1, window=60) is None
+    assert ratelimit_used("test", "u1", window=60) == 1
