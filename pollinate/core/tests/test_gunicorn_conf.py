@@ -5,9 +5,23 @@ from __future__ import annotations
 import gc
 import os
 import runpy
+from collections.abc import Iterator
 from pathlib import Path
+from unittest import mock
+
+import pytest
 
 CONF = Path(__file__).resolve().parents[2] / "gunicorn_conf.py"
+
+
+@pytest.fixture(autouse=True)
+def _environment_restored() -> Iterator[None]:
+    """Reading the configuration sets SQLITE_WAL_CHECKPOINTER in this process's environment for
+    the workers. Left there, it would reach every server a later test starts with a copy of the
+    environment (the fault drills, the digest kill test), depending on which tests this xdist
+    worker happened to run first. ``monkeypatch.delenv`` cannot undo a variable that was absent."""
+    with mock.patch.dict(os.environ):
+        yield
 
 
 def test_workers_are_synchronous_threads_from_a_preloaded_app() -> None:
