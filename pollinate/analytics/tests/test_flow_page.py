@@ -47,7 +47,9 @@ def _store(sites: list[int], pairs: list[tuple[int, int, int, int]]) -> None:
 @settings(
     max_examples=40,
     deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
+    # A list here replaces the project profile's (conftest.py): too_slow stays suppressed, or
+    # a loaded 2-core CI machine fails the build on generation speed.
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(pairs=st.lists(pair, max_size=25), limit=st.integers(1, 8), site=st.integers(-1, 4))
 def test_the_page_shows_the_head_of_the_whole_flows_table(sites, pairs, limit, site):
