@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from icalendar import Calendar
+from playwright.sync_api import expect
 
 from conftest import sign_in
 from pollinate.coaching.models import CoachLevel, Feedback
@@ -37,11 +38,11 @@ def test_a_learner_gets_help_and_the_coach_page_shows_it(
     learner.get_by_label("What I want to be able to do").fill("Edge varifocals on my own")
     learner.get_by_role("button", name="Find me a coach").click()
     suggestions = learner.locator(".coaching-suggestions")
-    assert "speaks English" in suggestions.inner_text()
-    assert "another site" in suggestions.inner_text()
+    expect(suggestions).to_contain_text("speaks English")
+    expect(suggestions).to_contain_text("another site")
     assert learner.evaluate("document.documentElement.scrollWidth") <= 360
     learner.get_by_role("button", name="Ask Dana").click()
-    assert learner.get_by_text("We asked the coach.").is_visible()
+    expect(learner.get_by_text("We asked the coach.")).to_be_visible()
     request_url = learner.url
 
     coach = phone_for(dana)
@@ -50,7 +51,7 @@ def test_a_learner_gets_help_and_the_coach_page_shows_it(
     coach.get_by_label("Starts at (your time zone)").fill("2030-03-04T10:00")
     coach.get_by_label("Where or video link").fill("Video call")
     coach.get_by_role("button", name="Schedule and send invites").click()
-    assert coach.get_by_text("Scheduled.").is_visible()
+    expect(coach.get_by_text("Scheduled.")).to_be_visible()
 
     invites = [m for m in smtp.wait_for(4) if "session" in m["Subject"].lower()]
     assert {m["To"] for m in invites} == {alice.user.email, dana.user.email}
@@ -65,7 +66,7 @@ def test_a_learner_gets_help_and_the_coach_page_shows_it(
     learner.get_by_label("This helped me do something at work").check()
     learner.get_by_label("It helped me to…").fill("edge varifocal lenses for a customer")
     learner.get_by_role("button", name="Send feedback").click()
-    assert learner.get_by_text("Thank you.").is_visible()
+    expect(learner.get_by_text("Thank you.")).to_be_visible()
     assert Feedback.objects.get().helped
 
     learner.goto(f"/coaching/coaches/{dana.pk}/")

@@ -6,6 +6,7 @@ import io
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from conftest import sign_in
 
@@ -31,7 +32,7 @@ def test_a_member_edits_their_profile_with_a_photo_and_switches_to_french(
     phone.get_by_label("Job title").fill("Line technician")
     phone.get_by_label("Photo").set_input_files(str(photo))
     phone.get_by_role("button", name="Save my profile").click()
-    assert phone.get_by_text("Your profile is saved.").is_visible()
+    expect(phone.get_by_text("Your profile is saved.")).to_be_visible()
     avatar = phone.locator(".avatar--lg img")
     assert avatar.get_attribute("src").startswith("/media/people/")
     # Nothing on the page is wider than the phone screen.

@@ -4,6 +4,7 @@ import io
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from conftest import sign_in
 from pollinate.people.tests.factories import SkillFactory, TopicFactory
@@ -59,7 +60,7 @@ def test_a_question_with_a_photo_is_answered_across_sites_and_accepted(
 
     asker.goto(question_url)
     asker.get_by_role("button", name="Accept this answer").click()
-    assert asker.get_by_text("Accepted answer").is_visible()
+    expect(asker.get_by_text("Accepted answer")).to_be_visible()
 
     helper.goto(charlie.get_absolute_url())
     help_section = helper.locator(".help-given")
