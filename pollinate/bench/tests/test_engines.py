@@ -35,9 +35,13 @@ def test_output_without_a_json_object_is_an_error() -> None:
 
 
 def test_a_command_engine_yields_its_figures_and_its_instance_is_removed(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    workdir = Path(tempfile.gettempdir()) / f"pollinate-fake-engine-{id(monkeypatch)}"
+    # The harness removes a child's instance only from the temporary directory; this test's own
+    # stands in for it. The shared /tmp could already hold the name (the other xdist worker, a
+    # killed earlier run), and the child refuses an existing workdir.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    workdir = Path(tempfile.gettempdir()) / "pollinate-fake-engine"
     fake = CommandEngine("pollinate.bench.tests.fake_engine", {"S": (str(workdir),)}, FIGURES)
     monkeypatch.setattr(engines, "COMMAND_ENGINES", [fake])
     result = command_engines_run(scale="M", root=ROOT)
@@ -52,8 +56,11 @@ def test_a_command_engine_yields_its_figures_and_its_instance_is_removed(
     assert not workdir.exists()
 
 
-def test_a_missing_module_or_field_is_listed_as_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
-    workdir = Path(tempfile.gettempdir()) / f"pollinate-fake-engine-{id(monkeypatch)}"
+def test_a_missing_module_or_field_is_listed_as_skipped(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    workdir = Path(tempfile.gettempdir()) / "pollinate-fake-engine"
     missing = CommandEngine("pollinate.nothing.bench", {"S": ()}, FIGURES)
     partial = CommandEngine(
         "pollinate.bench.tests.fake_engine",
