@@ -27,7 +27,6 @@ which runs this module in a separate process (it needs its own database) and cac
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import random
@@ -35,7 +34,6 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -72,47 +70,9 @@ def _percentiles(samples: list[float]) -> dict[str, float]:
 # ------------------------------------------------------------------------------------ build
 
 
-class _Spine:
-    """Collects activity rows and inserts them in batches, in time order within each batch.
-
-    ``bulk_create`` builds a model instance per row, which alone would take most of an hour at
-    10M rows on this machine; the same INSERT through ``executemany`` is what it runs underneath.
-    """
-
-    def __init__(self, batch: int = 50_000) -> None:
-        from pollinate.activity.models import Activity
-
-        table = Activity._meta.db_table
-        self.sql = (
-            f"INSERT INTO {table} (verb, object_type, object_id, actor_id, site_id, "  # noqa: S608 -- our table
-            "created_at, payload, is_public) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
-        )
-        self.batch = batch
-        self.rows: list[tuple[Any, ...]] = []
-        self.written = 0
-
-    def add(
-        self, verb: str, actor: int, site: int, obj: int, when: datetime, **payload: Any
-    ) -> None:
-        self.rows.append(
-            (verb, verb.split(".", 1)[0], obj, actor, site, when, json.dumps(payload), True)
-        )
-        if len(self.rows) >= self.batch:
-            self.flush()
-
-    def flush(self) -> None:
-        from django.db import connection
-
-        if self.rows:
-            self.rows.sort(key=lambda row: row[5])
-            with connection.cursor() as cursor:
-                cursor.executemany(self.sql, self.rows)
-            self.written += len(self.rows)
-            self.rows = []
-
-
 def _generate(*, activities: int, seed: int) -> dict[str, int]:
     """Practices, questions and ``activities`` spine rows with a heavy-tailed diffusion."""
+    from pollinate.activity.bulk import SpineWriter
     from pollinate.people.models import Person, Site, Topic
     from pollinate.practices.models import Practice
     from pollinate.questions.models import Question, QuestionTopic
@@ -170,12 +130,12 @@ def _generate(*, activities: int, seed: int) -> dict[str, int]:
         [QuestionTopic(question_id=q.pk, topic_id=rng.choice(topics)) for q in questions],
         batch_size=5000,
     )
-    spine = _Spine()
+    spine = SpineWriter()
     counts: dict[str, int] = {}
 
     def add(verb: str, actor: int, site: int, obj: int, at: datetime, **payload: Any) -> None:
         counts[verb] = counts.get(verb, 0) + 1
-        spine.add(verb, actor, site, obj, at, **payload)
+        spine.add(verb, verb.split(".", 1)[0], obj, actor, site, at, payload)
 
     relevant_budget = int(activities * 0.4)
     for practice in practices:
@@ -242,41 +202,6 @@ def _generate(*, activities: int, seed: int) -> dict[str, int]:
     }
 
 
-@contextlib.contextmanager
-def _spine_indexes_deferred() -> Iterator[None]:
-    """On SQLite, loads the spine without its secondary indexes and builds them afterwards.
-
-    Eight indexes updated row by row through a 20 MB page cache are what made a 10M build take
-    most of an hour; ``CREATE INDEX`` over the finished table sorts once instead. The scratch
-    database is rebuilt from nothing if the build is interrupted (no ``bench-key.json``).
-    """
-    from django.db import connection
-
-    from pollinate.activity.models import Activity
-
-    if connection.vendor != "sqlite":
-        yield
-        return
-    table = Activity._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size=-1000000")
-        cursor.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s"
-            " AND sql IS NOT NULL",
-            [table],
-        )
-        indexes = cursor.fetchall()
-        for name, _sql in indexes:
-            cursor.execute(f'DROP INDEX "{name}"')
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            for _name, sql in indexes:
-                cursor.execute(sql)
-            cursor.execute("PRAGMA cache_size=-20000")
-
-
 def _build(*, var_dir: Path, sizes: dict[str, int], seed: int) -> dict[str, Any]:
     """Generates the scratch organisation unless the directory already holds this one."""
     from django.db import connection, transaction
@@ -284,6 +209,7 @@ def _build(*, var_dir: Path, sizes: dict[str, int], seed: int) -> dict[str, Any]
     key = {**sizes, "seed": seed, "version": 1}
     if scratch_database_reused(var_dir, key):
         return {"reused": True}
+    from pollinate.activity.bulk import spine_indexes_deferred
     from pollinate.people.demo import org_generate
 
     started = time.perf_counter()
@@ -292,7 +218,7 @@ def _build(*, var_dir: Path, sizes: dict[str, int], seed: int) -> dict[str, Any]
     )
     people_s = time.perf_counter() - started
     started = time.perf_counter()
-    with _spine_indexes_deferred(), transaction.atomic():
+    with transaction.atomic(), spine_indexes_deferred():
         generated = _generate(activities=sizes["activities"], seed=seed)
     generated_s = time.perf_counter() - started
     with connection.cursor() as cursor:

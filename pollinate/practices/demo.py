@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from contextlib import nullcontext
 from datetime import timedelta
 from functools import lru_cache
 from itertools import accumulate
@@ -18,6 +19,7 @@ from typing import Any
 
 from django.db import connection
 
+from pollinate.activity.bulk import SpineWriter, spine_indexes_deferred
 from pollinate.activity.models import Activity
 from pollinate.core.markdown import render_markdown
 from pollinate.core.search import search_index_many, search_rebuild
@@ -205,6 +207,44 @@ def _pick_sites(
         if site.pk != origin.pk:
             chosen[site.pk] = site
     return list(chosen.values())
+
+
+def _spine_history(
+    org: Any, rng: random.Random, *, live: list[Practice], cumulative: list[float]
+) -> None:
+    """Tops the spine up to ``org.scale["activities"]`` with reactions given over the years.
+
+    A real spine logs every reaction ever given, most of them since withdrawn (the ones still held
+    are the ``Reaction`` rows above), on real practices by real people, which is what activity
+    pages and the spine's indexes meet. Only a large organisation asks for more rows than the
+    demo writes by itself (the benchmark's L scale: 10M); the rest of the apps' demo data comes on
+    top. Loading more rows than the spine holds defers its indexes (``activity/bulk.py``).
+    """
+    missing = int(org.scale["activities"]) - Activity.objects.count()
+    if missing <= 0 or not live:
+        return
+    writer = SpineWriter()
+    kinds = (ReactionKind.HELPFUL.value, ReactionKind.LEARNED.value)
+    deferred = spine_indexes_deferred() if missing > 100_000 else nullcontext()
+    with deferred:
+        while writer.written + len(writer.rows) < missing:
+            draw = min(100_000, missing - writer.written - len(writer.rows))
+            for practice in rng.choices(live, cum_weights=cumulative, k=draw):
+                person = rng.choice(org.person_ids)
+                writer.add(
+                    "practice.reacted",
+                    "practices.practice",
+                    practice.pk,
+                    person,
+                    org.person_site[person],
+                    org.past(rng, days=540, after=practice.created_at),
+                    {
+                        "title": practice.title,
+                        "practice_site": practice.site_id,
+                        "kind": kinds[rng.random() >= 0.7],
+                    },
+                )
+        writer.flush()
 
 
 def populate(*, org: Any, rng: random.Random) -> None:
@@ -488,6 +528,7 @@ def populate(*, org: Any, rng: random.Random) -> None:
         for a in adoptions
     ]
     Activity.objects.bulk_create(activities, batch_size=BATCH)
+    _spine_history(org, rng, live=live, cumulative=cumulative)
 
     topic_names = {t.pk: t.name for t in topics}
     search_index_many(

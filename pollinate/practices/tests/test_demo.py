@@ -84,3 +84,36 @@ def test_each_demo_practice_is_written_in_one_language() -> None:
         for comment in Comment.objects.select_related("practice")
     )
     assert in_practice_language > Comment.objects.count() * 0.7
+
+
+@pytest.mark.django_db
+def test_an_activities_target_tops_the_spine_up_with_reactions_on_real_practices() -> None:
+    from pollinate.activity.models import Activity
+    from pollinate.activity.selectors import activity_list_for_person
+
+    scale = {"practices": 40, "adoptions": 30, "comments": 20, "interactions": 40}
+    org = org_generate(sites=4, members=30, seed=5, populate=False, scale=scale)
+    populate(org=org, rng=org.rng_for("practices"))
+    demo_rows = Activity.objects.count()
+    assert not Activity.objects.filter(verb="practice.reacted").exists()
+
+    Practice.objects.all().delete()
+    Activity.objects.filter(object_type="practices.practice").delete()  # people's stay
+    org.scale["activities"] = demo_rows + 500
+    populate(org=org, rng=org.rng_for("practices"))
+    assert Activity.objects.count() == demo_rows + 500
+    history = Activity.objects.filter(verb="practice.reacted")
+    assert history.count() == 500
+    practices = {p.pk: p for p in Practice.objects.all()}
+    for row in history.select_related("actor"):
+        practice = practices[row.object_id]
+        assert row.object_type == "practices.practice"
+        assert practice.status in {PracticeStatus.SHARED, PracticeStatus.VERIFIED}
+        assert row.site_id == row.actor.site_id
+        assert practice.created_at <= row.created_at <= org.now
+        assert row.payload["title"] == practice.title
+        assert row.payload["kind"] in {"helpful", "learned"}
+    # Stored like a request's own rows: the person's activity page orders them with the rest.
+    someone = history.first().actor
+    listed = list(activity_list_for_person(person=someone))
+    assert listed == sorted(listed, key=lambda a: (a.created_at, a.pk), reverse=True)
