@@ -190,7 +190,11 @@ def browser() -> Iterator[Any]:
     # Playwright's sync API runs an event loop in this thread; the ORM calls made by tests
     # alongside it are synchronous and safe here.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # Assertions wait as long as the pages' actions do (set_default_timeout(10_000) below and in
+    # the tests), not Playwright's 5 s, on a 2-core machine shared by two xdist workers.
+    expect.set_options(timeout=10_000)
 
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
