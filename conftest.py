@@ -55,6 +55,30 @@ def _empty_process_caches() -> None:
     process_caches_clear()
 
 
+def _commits(request: pytest.FixtureRequest) -> bool:
+    """Whether the test writes for real, as pytest-django decides it (live servers commit too)."""
+    marker = request.node.get_closest_marker("django_db")
+    return bool(marker and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames
+        for name in ("transactional_db", "live_server", "django_db_reset_sequences")
+    )
+
+
+@pytest.fixture(autouse=True)
+def _shared_cache_emptied_after_commits(
+    request: pytest.FixtureRequest, django_db_blocker: Any
+) -> Iterator[None]:
+    """The shared cache is a database table that Django's flush after a committing test leaves
+    alone: counts, dashboards and rate limits that test stored would meet whichever tests this
+    xdist worker runs next. Other tests roll their cache rows back with everything else."""
+    yield
+    if _commits(request):
+        from django.core.cache import cache
+
+        with django_db_blocker.unblock():  # still the test database: it lives for the session
+            cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def _pinned_ratelimit_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     """Rate limits count in fixed windows of the wall clock; a test posting up to a limit must
