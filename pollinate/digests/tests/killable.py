@@ -1,8 +1,12 @@
 """A digest run in its own process, to be killed for real by the crash test.
 
-``python -m pollinate.digests.tests.killable setup N`` makes N members following a collection with
-an episode last week; ``... run K`` runs the weekly job and SIGKILLs itself after K accepted
-messages (0: never). Settings come from the environment (POLLINATE_VAR_DIR, EMAIL_*).
+``python -m pollinate.digests.tests.killable setup N START`` makes N members following a collection
+with an episode in the week starting at ``START`` (ISO); ``... run K START`` runs the weekly job for
+that week and SIGKILLs itself after K accepted messages (0: never). Settings come from the
+environment (POLLINATE_VAR_DIR, EMAIL_*).
+
+The week is the caller's, fixed once: each process working out "last week" for itself would
+disagree with the others when the test runs across Monday midnight.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 
 def main() -> None:
@@ -18,14 +22,12 @@ def main() -> None:
 
     django.setup()
     from pollinate.curation.models import Collection, CollectionFollow, Episode
-    from pollinate.digests.models import Frequency
-    from pollinate.digests.services import digest_run, period_bounds
+    from pollinate.digests.services import digest_run
     from pollinate.people.models import Person, Site, User
 
-    command, number = sys.argv[1], int(sys.argv[2])
+    command, number, period_start = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     if command == "setup":
-        start, _end = period_bounds(Frequency.WEEKLY)
-        when = start + timedelta(days=1)
+        when = datetime.fromisoformat(period_start) + timedelta(days=1)
         site = Site.objects.create(name="Lyon", code="lyon", country="FR", time_zone="UTC")
         collection = Collection.objects.create(title="Changeover", publish_at=when)
         Episode.objects.create(collection=collection, number=1, title="Part 1", publish_at=when)
@@ -41,8 +43,7 @@ def main() -> None:
         if number and sent >= number:
             os.kill(os.getpid(), signal.SIGKILL)
 
-    start, _end = period_bounds(Frequency.WEEKLY)
-    digest_run(period_start=start.isoformat(), chunk_size=10, after_send=kill)
+    digest_run(period_start=period_start, chunk_size=10, after_send=kill)
 
 
 if __name__ == "__main__":

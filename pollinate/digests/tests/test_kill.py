@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from pollinate.core.testing import SmtpInbox
+from pollinate.digests.models import Frequency
+from pollinate.digests.services import period_bounds
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -41,18 +43,20 @@ def test_a_worker_killed_halfway_is_completed_by_a_restart_without_duplicates(
     env.pop("DATABASE_URL", None)
     assert _run(env, "manage.py", "migrate", "-v0").returncode == 0
     members = 30
-    assert (
-        _run(env, "-m", "pollinate.digests.tests.killable", "setup", str(members)).returncode == 0
-    )
+    # One week for every process: the setup and the three runs span seconds, maybe a Monday.
+    start, _end = period_bounds(Frequency.WEEKLY)
+    period = start.isoformat()
+    killable = ("-m", "pollinate.digests.tests.killable")
+    assert _run(env, *killable, "setup", str(members), period).returncode == 0
 
-    killed = _run(env, "-m", "pollinate.digests.tests.killable", "run", "12")
+    killed = _run(env, *killable, "run", "12", period)
     assert killed.returncode == -9  # really killed, mid-run
     received_before_restart = len(smtp.messages)
     assert 12 <= received_before_restart < members
 
-    restarted = _run(env, "-m", "pollinate.digests.tests.killable", "run", "0")
+    restarted = _run(env, *killable, "run", "0", period)
     assert restarted.returncode == 0, restarted.stderr.decode()[-2000:]
-    again = _run(env, "-m", "pollinate.digests.tests.killable", "run", "0")
+    again = _run(env, *killable, "run", "0", period)
     assert again.returncode == 0
 
     # Two batches of one message per SMTP connection may be "sending" at the kill (services).
