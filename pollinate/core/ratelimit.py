@@ -13,7 +13,8 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
@@ -43,23 +44,36 @@ def ratelimit_hit(scope: str, key: str, *, limit: int, window: int) -> int | Non
     now = ratelimit_clock()
     window_start = now // window * window
     cache_key = f"rl:{scope}:{key}:{window_start}"
-    count = _count_one(cache_key, window)
+    count = _count_one(cache_key, window_start + window - now)
     if count > limit:
         return max(1, window_start + window - now)
     return None
 
 
-def _count_one(cache_key: str, window: int) -> int:
-    """Adds one to the window's count. The counter usually exists (every use after the first),
-    so it is incremented first: with the database cache each of add() and incr() is a write
-    transaction, and trying add() first cost a posting member two of them."""
+def _count_one(cache_key: str, remaining: int) -> int:
+    """Adds one to the window's count, which expires with the window (``remaining`` seconds).
+
+    Redis increments in place and keeps the expiry. Other caches (the database cache) increment
+    with Django's generic get-then-set, which would also reset the expiry to the cache's default
+    of five minutes: an hour's window (password resets, invitations, sign-in attempts) would then
+    forget its count whenever someone paused for five minutes between tries. There the count is
+    read and written back with the window's own expiry, one read and one write as before.
+    """
+    timeout = remaining + 5
     for _attempt in range(2):
-        try:
-            return int(cache.incr(cache_key))
-        except ValueError:  # the window's first use (or its counter expired)
-            if cache.add(cache_key, 1, timeout=window + 5):
-                return 1
-            # Another request created it between the two calls: count on it.
+        if isinstance(caches["default"], RedisCache):
+            try:
+                return int(cache.incr(cache_key))
+            except ValueError:  # the window's first use (or its counter expired)
+                pass
+        else:
+            count = cache.get(cache_key)
+            if count is not None:
+                cache.set(cache_key, int(count) + 1, timeout=timeout)
+                return int(count) + 1
+        if cache.add(cache_key, 1, timeout=timeout):
+            return 1
+        # Another request created it between the two calls: count on it.
     return 1
 
 

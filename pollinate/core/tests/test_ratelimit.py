@@ -54,3 +54,29 @@ def test_a_new_window_starts_a_new_count_and_the_wait_is_what_is_left_of_the_win
     now[0] += 1  # the next window
     assert ratelimit_hit("test", "u1", limit=1, window=60) is None
     assert ratelimit_used("test", "u1", window=60) == 1
+
+
+def test_the_count_expires_with_its_window_not_after_a_pause(db: None, monkeypatch) -> None:
+    """Django's generic incr() would store the count with the cache's 5-minute default, so an
+    hour's limit would forget earlier tries whenever someone paused for five minutes."""
+    import time
+    from datetime import UTC, datetime
+
+    from pollinate.core import ratelimit
+
+    cache.clear()
+    hour = int(time.time()) // 3600 * 3600
+    monkeypatch.setattr(ratelimit, "ratelimit_clock", lambda: hour + 10)  # 3 590 s left
+    for _ in range(3):
+        assert ratelimit_hit("test", "u1", limit=5, window=3600) is None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            'SELECT "expires" FROM "pollinate_cache" WHERE "cache_key" LIKE %s', ["%rl:test:u1:%"]
+        )
+        (expires,) = cursor.fetchone()
+    if isinstance(expires, str):
+        expires = datetime.fromisoformat(expires)
+    expires = expires if expires.tzinfo else expires.replace(tzinfo=UTC)
+    left = expires.timestamp() - time.time()
+    assert 3500 < left <= 3600, left
+    assert ratelimit_used("test", "u1", window=3600) == 3
