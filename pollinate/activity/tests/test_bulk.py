@@ -67,9 +67,13 @@ def test_deferred_indexes_are_put_back_after_a_load_and_after_a_failed_one(bob) 
     assert _spine_indexes() == indexes
     assert Activity.objects.filter(verb="test.loaded").count() == 1
 
-    with pytest.raises(RuntimeError), transaction.atomic(), spine_indexes_deferred():
-        activity_record(actor=bob, verb="test.failed", target=bob)
-        raise RuntimeError("the load stopped halfway")
+    def failing_load() -> None:
+        with transaction.atomic(), spine_indexes_deferred():
+            activity_record(actor=bob, verb="test.failed", target=bob)
+            raise RuntimeError("the load stopped halfway")
+
+    with pytest.raises(RuntimeError):
+        failing_load()
     assert _spine_indexes() == indexes
     assert not Activity.objects.filter(verb="test.failed").exists()
     if connection.vendor == "sqlite":
