@@ -41,7 +41,7 @@ def test_a_member_edits_their_profile_with_a_photo_and_switches_to_french(
     phone.get_by_label("Language", exact=True).select_option("fr")
     phone.wait_for_load_state()
     phone.wait_for_function("document.documentElement.lang === 'fr'")
-    assert phone.get_by_role("heading", level=1).inner_text() == "Mon profil"
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Mon profil")
 
     bob.refresh_from_db()
     assert bob.job_title == "Line technician"
