@@ -183,7 +183,7 @@ def admin(site_a: Site) -> Person:
 
 def client_for(person: Person) -> Client:
     client = Client()
-    client.force_login(person.user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(person.user, backend="pollinate.people.backends.MemberBackend")
     return client
 
 

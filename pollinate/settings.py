@@ -91,7 +91,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "pollinate.people.backends.MemberAuthenticationMiddleware",
     "pollinate.audit.middleware.AuditRequestMiddleware",
     "pollinate.people.middleware.PersonLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -207,7 +207,8 @@ DIGESTS_CATCH_UP_HOURS = env_int("DIGESTS_CATCH_UP_HOURS", 24, minimum=1)
 AUTH_USER_MODEL = "people.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend, loading the member with the user in one query (pollinate/people/backends.py).
+    "pollinate.people.backends.MemberBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

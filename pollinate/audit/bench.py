@@ -59,7 +59,7 @@ def main(records: int = 100_000) -> None:
         batch_size=5000,
     )
     client = Client()
-    client.force_login(admin.user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(admin.user, backend="pollinate.people.backends.MemberBackend")
     client.get("/audit/")  # warm caches and the session
 
     def page(query: str) -> Callable[[], str]:

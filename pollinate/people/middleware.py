@@ -11,6 +11,9 @@ from django.utils import translation
 from pollinate.core.compiled import compiled_models
 from pollinate.people.models import Person
 
+# The user → member side of Person.user: what select_related("person") fills on a User.
+_MEMBER_OF_USER = Person.user.field.remote_field
+
 
 def _member(user: int) -> QuerySet[Person]:
     return Person.objects.select_related("site").filter(user_id=user)
@@ -26,12 +29,16 @@ class PersonLanguageMiddleware:
         person: Person | None = None
         user = request.user
         if user.is_authenticated:
-            # Paid by every signed-in request: the SQL is built once per process, and the user,
-            # already loaded, is attached rather than joined again.
-            found = compiled_models("people:member", _member, user=user.pk)
-            if found:
-                person = found[0]
-                Person.user.field.set_cached_value(person, user)
+            if _MEMBER_OF_USER.is_cached(user):
+                # MemberBackend loaded the member with the user (pollinate/people/backends.py).
+                person = _MEMBER_OF_USER.get_cached_value(user)  # type: ignore[assignment]
+            else:
+                # Signed in some other way (a test's force_login with another backend): the SQL
+                # is built once per process, and the loaded user is attached, not joined again.
+                found = compiled_models("people:member", _member, user=user.pk)
+                if found:
+                    person = found[0]
+                    Person.user.field.set_cached_value(person, user)
         request.person = person  # type: ignore[attr-defined]
         if person is None or not person.interface_language:
             return self.get_response(request)

@@ -25,6 +25,7 @@ from pollinate.people.access import (
     can_invite,
     member_required,
 )
+from pollinate.people.backends import MEMBER_BACKEND
 from pollinate.people.forms import (
     DirectoryForm,
     InvitationForm,
@@ -230,7 +231,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             )
         except ValueError:
             return render(request, "people/invitation_invalid.html", status=409)
-        login(request, person.user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, person.user, backend=MEMBER_BACKEND)
         messages.success(request, _("Welcome to Pollinate! Tell others what you know."))
         return redirect("people:profile_edit")
     return render(

@@ -143,7 +143,7 @@ def measure(*, samples: int = 60, seed: int = 1) -> dict[str, Any]:
         return _summary([_time_both(partial(client.get, url)) for url in urls])
 
     person = Person.objects.select_related("user").get(pk=rng.choice(people))
-    client.force_login(person.user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(person.user, backend="pollinate.people.backends.MemberBackend")
     pages = [
         f"/practices/{pk}/" for pk in rng.sample(practice_ids, min(samples, len(practice_ids)))
     ]
@@ -153,7 +153,7 @@ def measure(*, samples: int = 60, seed: int = 1) -> dict[str, Any]:
     home: list[tuple[float, float]] = []
     for pk in rng.sample(people, min(samples // 3, len(people))):
         member = Person.objects.select_related("user").get(pk=pk)
-        client.force_login(member.user, backend="django.contrib.auth.backends.ModelBackend")
+        client.force_login(member.user, backend="pollinate.people.backends.MemberBackend")
         client.get("/")  # warm this member's session
         home.append(_time_both(lambda: client.get("/")))
     results["home_feed"] = _summary(home)

@@ -40,7 +40,7 @@ def client_at(ip: str = IP) -> Client:
 
 def signed_in(person: Person, ip: str = IP) -> Client:
     client = client_at(ip)
-    client.force_login(person.user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(person.user, backend="pollinate.people.backends.MemberBackend")
     return client
 
 

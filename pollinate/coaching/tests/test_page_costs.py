@@ -107,7 +107,7 @@ def test_a_suggestion_shows_the_coachs_card_reasons_and_ask_form(
     CoachTopicFactory(offer=CoachOfferFactory(person=coach, languages=["en"]), topic=edging)
     request = _ask(alice, edging)
     client = Client(enforce_csrf_checks=True)
-    client.force_login(alice.user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(alice.user, backend="pollinate.people.backends.MemberBackend")
     page = client.get(request.get_absolute_url()).content.decode()
     assert '<span class="avatar" aria-hidden="true">R&lt;</span>' in page
     assert f'<a href="{coach.get_absolute_url()}">Rui &lt;Costa&gt;</a>' in page

@@ -248,7 +248,7 @@ def _setup(writers: int) -> None:
     sessions = []
     for person in people:
         client = Client()
-        client.force_login(person.user, backend="django.contrib.auth.backends.ModelBackend")
+        client.force_login(person.user, backend="pollinate.people.backends.MemberBackend")
         sessions.append(client.cookies[settings.SESSION_COOKIE_NAME].value)
     print(json.dumps({"practice": practice.pk, "sessions": sessions}))
 

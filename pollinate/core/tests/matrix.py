@@ -99,7 +99,7 @@ def route_url(route: Route, values: dict[str, Any], overrides: dict[str, str]) -
 def client_as(person: Person | None, *, csrf: bool = False) -> Client:
     client = Client(enforce_csrf_checks=csrf)
     if person is not None:
-        client.force_login(person.user, backend="django.contrib.auth.backends.ModelBackend")
+        client.force_login(person.user, backend="pollinate.people.backends.MemberBackend")
     return client
 
 

@@ -270,7 +270,7 @@ def test_restore_drill_brings_back_rows_people_history_images_and_signed_in_page
     from django.test import Client
 
     signed_in = Client()
-    signed_in.force_login(reader.user, backend="django.contrib.auth.backends.ModelBackend")
+    signed_in.force_login(reader.user, backend="pollinate.people.backends.MemberBackend")
     session_key = signed_in.cookies[settings.SESSION_COOKIE_NAME].value
     paths = [
         "/",

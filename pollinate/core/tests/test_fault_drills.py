@@ -415,7 +415,7 @@ def test_a_full_disk_refuses_the_write_clearly_and_keeps_what_was_saved(
 
     practice = practice_create(actor=alice, title="Label the spare parts shelf")
     client = Client(raise_request_exception=False)
-    client.force_login(alice.user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(alice.user, backend="pollinate.people.backends.MemberBackend")
     saved = client.post(f"/practices/{practice.pk}/comments/", {"body": "Saved first"})
     assert saved.status_code == 302
     disk_full_switch(True)

@@ -500,7 +500,7 @@ def test_no_payload_survives_on_any_page_export_or_feed(hostile_org: Counter[str
     clients = []
     for person in _people_to_crawl_as():
         client = Client()
-        client.force_login(person.user, backend="django.contrib.auth.backends.ModelBackend")
+        client.force_login(person.user, backend="pollinate.people.backends.MemberBackend")
         clients.append(client)
         crawl(client, seeds, result)
 

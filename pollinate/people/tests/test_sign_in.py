@@ -177,3 +177,51 @@ def test_failures_from_many_addresses_are_capped_per_account_per_hour(bob, setti
         "/sign-in/", {"username": other.user.email, "password": PASSWORD}
     )
     assert ok.status_code == 302
+
+
+def _queries_on(table: str, queries: list[dict[str, str]]) -> list[str]:
+    return [q["sql"] for q in queries if f'FROM "{table}"' in q["sql"]]
+
+
+def test_a_signed_in_request_loads_the_user_with_the_member_and_site_in_one_query(
+    client: Client, bob
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    assert _sign_in(client, "bob@example.com", PASSWORD).status_code == 302
+    assert client.session["_auth_user_backend"] == "pollinate.people.backends.MemberBackend"
+    client.get("/ping")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/ping")  # every page's share: session, user, member
+    assert response.status_code == 200
+    users = _queries_on("people_user", queries.captured_queries)
+    assert len(users) == 1
+    assert '"people_person"' in users[0] and '"people_site"' in users[0]
+    assert _queries_on("people_person", queries.captured_queries) == []
+
+
+def test_a_deactivated_member_is_signed_out_on_the_next_request(client: Client, bob) -> None:
+    assert _sign_in(client, "bob@example.com", PASSWORD).status_code == 302
+    assert client.get("/").status_code == 200
+    bob.user.is_active = False
+    bob.user.save(update_fields=["is_active"])
+    response = client.get("/")
+    assert response.status_code == 302 and "/sign-in/" in response["Location"]
+
+
+def test_a_session_signed_in_before_the_member_backend_stays_signed_in(client: Client, bob) -> None:
+    client.force_login(bob.user, backend="django.contrib.auth.backends.ModelBackend")
+    response = client.get("/me/")
+    assert response.status_code == 200 and "Bob" in response.content.decode()
+    assert client.session["_auth_user_backend"] == "pollinate.people.backends.MemberBackend"
+    assert client.get("/").status_code == 200
+
+
+def test_an_account_without_a_member_profile_is_signed_in_without_one(client: Client, db) -> None:
+    from pollinate.people.models import User
+
+    User.objects.create_user("operator@example.com", PASSWORD)
+    assert _sign_in(client, "operator@example.com", PASSWORD).status_code == 302
+    response = client.get("/")
+    assert response.status_code == 403  # the "no profile" page, not an error
