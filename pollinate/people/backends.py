@@ -4,7 +4,7 @@
 change: the per-request lookup loads the user together with their member profile and its site, in
 one query whose SQL is built once per process. ``PersonLanguageMiddleware`` then finds the member
 already loaded instead of querying again. The signed-in trivial page went from 0.95 to 0.64 ms of
-CPU in process (docs/benchmarks.md).
+CPU in process (docs/people.md).
 """
 
 from __future__ import annotations
