@@ -211,16 +211,17 @@ def browser() -> Iterator[Any]:
     Module scope, not session: Playwright's sync API keeps an event loop running in this thread
     while the browser is open, which would break asyncio.run() in later non-browser tests.
     """
-    # Playwright's sync API runs an event loop in this thread; the ORM calls made by tests
-    # alongside it are synchronous and safe here.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     from playwright.sync_api import expect, sync_playwright
 
     # Assertions wait as long as the pages' actions do (set_default_timeout(10_000) below and in
     # the tests), not Playwright's 5 s, on a 2-core machine shared by two xdist workers.
     expect.set_options(timeout=10_000)
 
-    with sync_playwright() as playwright:
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made by tests
+    # alongside it are synchronous and safe here. Only while the browser is open: later modules
+    # keep Django's check against ORM calls from async code, whichever modules ran before.
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         launched = playwright.chromium.launch(
             executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS
         )
