@@ -14,6 +14,7 @@ from typing import Any
 from django.db import connection
 
 from pollinate.activity.models import Activity
+from pollinate.core.bulk_loading import bulk_page_cache
 
 
 class SpineWriter:
@@ -74,22 +75,19 @@ def spine_indexes_deferred() -> Iterator[None]:
         yield
         return
     table = Activity._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        previous = int(cursor.fetchone()[0])
-        cursor.execute("PRAGMA cache_size=-1000000")  # 1 GB while the indexes are sorted
-        cursor.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s"
-            " AND sql IS NOT NULL",
-            [table],
-        )
-        indexes = cursor.fetchall()
-        for name, _sql in indexes:
-            cursor.execute(f'DROP INDEX "{name}"')
-    try:
-        yield
-    finally:
+    with bulk_page_cache():  # 1 GiB for the load and for sorting the indexes
         with connection.cursor() as cursor:
-            for _name, sql in indexes:
-                cursor.execute(sql)
-            cursor.execute(f"PRAGMA cache_size={previous}")
+            cursor.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s"
+                " AND sql IS NOT NULL",
+                [table],
+            )
+            indexes = cursor.fetchall()
+            for name, _sql in indexes:
+                cursor.execute(f'DROP INDEX "{name}"')
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                for _name, sql in indexes:
+                    cursor.execute(sql)

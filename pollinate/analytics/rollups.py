@@ -44,6 +44,7 @@ from pollinate.analytics.models import (
     Tally,
     WeeklyCount,
 )
+from pollinate.core.bulk_loading import bulk_page_cache
 
 logger = logging.getLogger(__name__)
 
@@ -352,23 +353,6 @@ def _insert_rows(model: Any, columns: Sequence[str], rows: Iterable[Sequence[Any
             cursor.execute(head + ", ".join([one] * (len(batch) // width)), batch)
 
 
-@contextmanager
-def _bulk_cache(pages_kib: int = 262144) -> Iterator[None]:
-    """A larger SQLite page cache while a rebuild inserts millions of index entries."""
-    if connection.vendor != "sqlite":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        previous = cursor.fetchone()[0]
-        cursor.execute(f"PRAGMA cache_size = -{int(pages_kib)}")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = {int(previous)}")
-
-
 class MemoryStore(Store):
     """Accumulates a whole replay; :meth:`write` replaces the tables with it.
 
@@ -404,7 +388,7 @@ class MemoryStore(Store):
 
     def write(self) -> None:
         self._expand()
-        with _bulk_cache():
+        with bulk_page_cache(256):
             self._write()
 
     def _write(self) -> None:
