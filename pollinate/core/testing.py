@@ -11,10 +11,16 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
+
+# A year always ahead of today, for dates a form requires in the future (a chat, a session, a
+# review). Month and day stay written out in tests, so a date keeps its season (summer time or
+# not) whatever the year; a fixed year such as 2030 would start failing once it had passed.
+FUTURE_YEAR = date.today().year + 4
 
 
 def free_port() -> int:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from pollinate.chats.models import Chat, ChatMessage
+from pollinate.core.testing import FUTURE_YEAR
 from pollinate.people.models import Person
 
 pytestmark = pytest.mark.django_db
@@ -58,8 +59,8 @@ def test_a_member_schedules_a_chat_through_the_api(as_client: Any, charlie: Pers
         "/api/chats/",
         {
             "title": "API chat",
-            "starts_at": "2030-01-01T10:00:00Z",
-            "ends_at": "2030-01-01T11:00:00Z",
+            "starts_at": f"{FUTURE_YEAR}-01-01T10:00:00Z",
+            "ends_at": f"{FUTURE_YEAR}-01-01T11:00:00Z",
             "prompts": ["One?", "Two?"],
         },
     )
@@ -73,8 +74,8 @@ def test_a_chat_that_ends_before_it_starts_is_refused(as_client: Any, charlie: P
         "/api/chats/",
         {
             "title": "Backwards",
-            "starts_at": "2030-01-01T10:00:00Z",
-            "ends_at": "2030-01-01T09:00:00Z",
+            "starts_at": f"{FUTURE_YEAR}-01-01T10:00:00Z",
+            "ends_at": f"{FUTURE_YEAR}-01-01T09:00:00Z",
         },
     )
     assert response.status_code == 422

@@ -15,6 +15,7 @@ from pollinate.chats import services
 from pollinate.chats.ical import feed_token
 from pollinate.chats.models import Chat, ChatMessage, ChatVisibility
 from pollinate.chats.tests.factories import ChatFactory
+from pollinate.core.testing import FUTURE_YEAR
 from pollinate.people.models import Person
 
 pytestmark = pytest.mark.django_db
@@ -98,7 +99,7 @@ def test_a_member_schedules_a_chat_in_their_own_time_zone(as_client: Any, charli
         {
             "title": "Kaizen across sites",
             "description": "Bring one example.",
-            "starts_at": "2030-03-04T10:00",
+            "starts_at": f"{FUTURE_YEAR}-03-04T10:00",
             "duration": "45",
             "language": "en",
             "visibility": "organisation",
@@ -108,7 +109,7 @@ def test_a_member_schedules_a_chat_in_their_own_time_zone(as_client: Any, charli
     assert response.status_code == 302
     chat = Chat.objects.get(title="Kaizen across sites")
     # Charlie is in Lisbon (UTC+0 in March): 10:00 there is 10:00 UTC.
-    assert chat.starts_at.isoformat() == "2030-03-04T10:00:00+00:00"
+    assert chat.starts_at.isoformat() == f"{FUTURE_YEAR}-03-04T10:00:00+00:00"
     assert chat.ends_at - chat.starts_at == timedelta(minutes=45)
     assert list(chat.prompts.values_list("number", "body")) == [
         (1, "What did you change?"),
@@ -133,7 +134,7 @@ def test_only_hosts_can_edit_a_chat(as_client: Any, live_chat: Chat, charlie: Pe
 def test_the_detail_shows_times_in_the_viewers_time_zone(
     as_client: Any, alice: Person, charlie: Person
 ) -> None:
-    start = datetime(2031, 1, 15, 9, 0, tzinfo=UTC)
+    start = datetime(FUTURE_YEAR + 1, 1, 15, 9, 0, tzinfo=UTC)
     chat = ChatFactory(created_by=alice, starts_at=start, ends_at=start + timedelta(hours=1))
     assert "10:00" in as_client(alice).get(chat.get_absolute_url()).text  # Paris, UTC+1
     assert "09:00" in as_client(charlie).get(chat.get_absolute_url()).text  # Lisbon, UTC+0

@@ -11,6 +11,7 @@ from pollinate.coaching.tests.factories import (
     CoachingSessionFactory,
     MatchFactory,
 )
+from pollinate.core.testing import FUTURE_YEAR
 from pollinate.people.models import Person, Topic
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +42,7 @@ def test_the_api_runs_request_suggestions_proposal_and_acceptance(
     session = _post(
         learner,
         f"/api/coaching/matches/{match_id}/sessions",
-        {"starts_at": "2030-01-02T09:00:00+01:00", "duration_minutes": 30},
+        {"starts_at": f"{FUTURE_YEAR}-01-02T09:00:00+01:00", "duration_minutes": 30},
     )
     assert session.status_code == 201
     assert session.json()["ics_url"].endswith("invite.ics")

@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from conftest import sign_in
 from pollinate.coaching.models import CoachLevel, Feedback
 from pollinate.coaching.tests.factories import CoachOfferFactory, CoachTopicFactory
+from pollinate.core.testing import FUTURE_YEAR
 from pollinate.people.tests.factories import TopicFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -48,7 +49,7 @@ def test_a_learner_gets_help_and_the_coach_page_shows_it(
     coach = phone_for(dana)
     coach.goto("/coaching/")
     coach.get_by_role("button", name="Accept").click()
-    coach.get_by_label("Starts at (your time zone)").fill("2030-03-04T10:00")
+    coach.get_by_label("Starts at (your time zone)").fill(f"{FUTURE_YEAR}-03-04T10:00")
     coach.get_by_label("Where or video link").fill("Video call")
     coach.get_by_role("button", name="Schedule and send invites").click()
     expect(coach.get_by_text("Scheduled.")).to_be_visible()

@@ -27,6 +27,7 @@ from pollinate.coaching.tests.factories import (
     CoachTopicFactory,
     MatchFactory,
 )
+from pollinate.core.testing import FUTURE_YEAR
 from pollinate.people.models import Person, Topic
 from pollinate.people.tests.factories import PersonFactory
 
@@ -280,7 +281,11 @@ def test_scheduling_emails_a_parseable_invite_to_both_people(
     with django_capture_on_commit_callbacks(execute=True):
         response = as_client(dana).post(
             reverse("coaching:session_create", args=[match.pk]),
-            {"starts_at": "2030-03-04T10:00", "duration_minutes": 45, "where": "Video call"},
+            {
+                "starts_at": f"{FUTURE_YEAR}-03-04T10:00",
+                "duration_minutes": 45,
+                "where": "Video call",
+            },
         )
     assert response.status_code == 302
     mails = smtp.wait_for(2)
@@ -288,7 +293,7 @@ def test_scheduling_emails_a_parseable_invite_to_both_people(
     part = next(p for p in mails[0].walk() if p.get_content_type() == "text/calendar")
     event = Calendar.from_ical(part.get_payload(decode=True)).walk("VEVENT")[0]
     # 10:00 in Lisbon (Dana's zone) in March is 10:00 UTC.
-    assert event.decoded("dtstart") == dt.datetime(2030, 3, 4, 10, 0, tzinfo=dt.UTC)
+    assert event.decoded("dtstart") == dt.datetime(FUTURE_YEAR, 3, 4, 10, 0, tzinfo=dt.UTC)
     assert "Lens edging" in str(event["summary"])
 
 
@@ -302,7 +307,7 @@ def test_a_session_needs_an_accepted_match(
     )
     response = as_client(alice).post(
         reverse("coaching:session_create", args=[match.pk]),
-        {"starts_at": "2030-03-04T10:00", "duration_minutes": 45},
+        {"starts_at": f"{FUTURE_YEAR}-03-04T10:00", "duration_minutes": 45},
     )
     assert response.status_code == 400
 
@@ -634,14 +639,15 @@ def test_moving_and_cancelling_a_session_updates_everyones_calendar(
     assert as_client(alice).get(cancel).status_code == 405
     with django_capture_on_commit_callbacks(execute=True):
         response = as_client(alice).post(
-            move, {"starts_at": "2030-05-06T15:30", "duration_minutes": 60, "where": "Room B"}
+            move,
+            {"starts_at": f"{FUTURE_YEAR}-05-06T15:30", "duration_minutes": 60, "where": "Room B"},
         )
     assert response.status_code == 302
     moved = smtp.wait_for(2)
     part = next(p for p in moved[0].walk() if p.get_content_type() == "text/calendar")
     event = Calendar.from_ical(part.get_payload(decode=True)).walk("VEVENT")[0]
     # 15:30 in Paris (Alice's zone) in May is 13:30 UTC.
-    assert event.decoded("dtstart") == dt.datetime(2030, 5, 6, 13, 30, tzinfo=dt.UTC)
+    assert event.decoded("dtstart") == dt.datetime(FUTURE_YEAR, 5, 6, 13, 30, tzinfo=dt.UTC)
     assert event["sequence"] == 1
     with django_capture_on_commit_callbacks(execute=True):
         as_client(dana).post(cancel)

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from pollinate.activity.models import Activity
+from pollinate.core.testing import FUTURE_YEAR
 from pollinate.people.models import Person
 from pollinate.people.tests.factories import PersonFactory, SiteFactory, TopicFactory
 from pollinate.practices import services
@@ -808,12 +809,12 @@ def test_ownership_passes_to_another_author_but_not_to_anyone_else(
     page = client.get(practice.get_absolute_url()).content.decode()
     assert f'<option value="{bob.pk}">' in page and f'<option value="{charlie.pk}">' not in page
     url = reverse("practices:lifecycle", args=[practice.pk, "review"])
-    client.post(url, {"review_by": "2030-01-01", "owner": charlie.pk})
+    client.post(url, {"review_by": f"{FUTURE_YEAR}-01-01", "owner": charlie.pk})
     practice.refresh_from_db()
     assert practice.owner == alice and practice.review_by is None
-    client.post(url, {"review_by": "2030-01-01", "owner": bob.pk})
+    client.post(url, {"review_by": f"{FUTURE_YEAR}-01-01", "owner": bob.pk})
     practice.refresh_from_db()
-    assert practice.owner == bob and str(practice.review_by) == "2030-01-01"
+    assert practice.owner == bob and str(practice.review_by) == f"{FUTURE_YEAR}-01-01"
     assert Activity.objects.filter(verb="practice.review_set", payload__owner=bob.pk).exists()
 
 
