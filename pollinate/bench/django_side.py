@@ -239,18 +239,30 @@ def engines(*, scale: str) -> dict[str, Any]:
     return {"engines": results, "skipped": skipped}
 
 
-def _signed_in_targets(names: list[str]) -> Iterator[tuple[Any, Any, Any]]:
-    """(endpoint, target, client) for each named endpoint that resolves here (all when ``names``
-    is empty), the client signed in as the bench member, as the load run's requests are."""
-    from django.test import Client
-
-    from pollinate.bench.endpoints import ENDPOINTS
+def _bench_member() -> Any:
     from pollinate.people.models import Person
 
     bench = Person.objects.select_related("user").order_by("pk").first()
     assert bench is not None
+    return bench
+
+
+def _signed_in_client() -> Any:
+    """A test client signed in as the bench member, as the load run's requests are."""
+    from django.test import Client
+
     client = Client()
-    client.force_login(bench.user)
+    client.force_login(_bench_member().user)
+    return client
+
+
+def _signed_in_targets(names: list[str]) -> Iterator[tuple[Any, Any, Any]]:
+    """(endpoint, target, client) for each named endpoint that resolves here (all when ``names``
+    is empty), the client signed in as the bench member, as the load run's requests are."""
+    from pollinate.bench.endpoints import ENDPOINTS
+
+    bench = _bench_member()
+    client = _signed_in_client()
     for endpoint in ENDPOINTS:
         if names and endpoint.name not in names:
             continue
@@ -295,43 +307,58 @@ def profile(*, names: list[str], out_dir: Path, scale: str, repeat: int) -> dict
     return written
 
 
+FLOOR_SIGNED_IN = "floor_signed_in"
+
+
 def cpu(*, names: list[str], repeat: int) -> dict[str, Any]:
     """CPU milliseconds of each GET endpoint served in-process (all middleware, no network).
 
     The steadiest figure while working on a page: the same requests as the load run, without the
     server, the load generator and the other process competing. Prints one line per endpoint.
+    ``floor_signed_in`` is ``/ping`` as the signed-in bench member: what session, user and member
+    cost every signed-in page.
     """
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     measured: dict[str, Any] = {}
-    for endpoint, target, client in _signed_in_targets(names):
-        if target.method != "GET":
-            continue
-        for _ in range(3):  # warm caches and template loading
-            client.get(target.path)
-        samples = []
-        for _ in range(repeat):
-            started = time.process_time()
-            status = client.get(target.path).status_code
-            samples.append((time.process_time() - started) * 1000)
-        with CaptureQueriesContext(connection) as queries:
-            client.get(target.path)
-        samples.sort()
-        measured[endpoint.name] = {
-            "path": target.path,
-            "status": status,
-            "cpu_p50_ms": round(samples[len(samples) // 2], 2),
-            "cpu_min_ms": round(samples[0], 2),
-            "queries": len(queries.captured_queries),
-        }
-        row = measured[endpoint.name]
+    targets = [
+        (endpoint.name, target.path, client)
+        for endpoint, target, client in _signed_in_targets(names)
+        if target.method == "GET"
+    ]
+    if not names or FLOOR_SIGNED_IN in names:
+        client = _signed_in_client()
+        targets.insert(0, (FLOOR_SIGNED_IN, "/ping", client))
+    for name, path, client in targets:
+        measured[name] = row = _cpu_of(client, path, repeat)
         print(
-            f"{endpoint.name:20} {row['cpu_p50_ms']:7.2f} ms CPU p50 "
-            f"(min {row['cpu_min_ms']:.2f}), {row['queries']} queries  {target.path}",
+            f"{name:20} {row['cpu_p50_ms']:7.2f} ms CPU p50 "
+            f"(min {row['cpu_min_ms']:.2f}), {row['queries']} queries  {path}",
             file=sys.stderr,
         )
     return measured
+
+
+def _cpu_of(client: Any, path: str, repeat: int) -> dict[str, Any]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(3):  # warm caches and template loading
+        client.get(path)
+    samples = []
+    status = 0
+    for _ in range(repeat):
+        started = time.process_time()
+        status = client.get(path).status_code
+        samples.append((time.process_time() - started) * 1000)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(path)
+    samples.sort()
+    return {
+        "path": path,
+        "status": status,
+        "cpu_p50_ms": round(samples[len(samples) // 2], 2),
+        "cpu_min_ms": round(samples[0], 2),
+        "queries": len(queries.captured_queries),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
