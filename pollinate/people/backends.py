@@ -21,7 +21,7 @@ from pollinate.core.compiled import compiled_first
 from pollinate.people.models import User
 
 MEMBER_BACKEND = "pollinate.people.backends.MemberBackend"
-# What sessions signed in before MemberBackend name; AuthenticationMiddleware renames it.
+# What sessions signed in before MemberBackend name; MemberAuthenticationMiddleware renames it.
 _EARLIER_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
