@@ -67,7 +67,7 @@ class SpineWriter:
 def spine_indexes_deferred() -> Iterator[None]:
     """On SQLite, loads the spine without its secondary indexes and builds them afterwards.
 
-    Eight indexes updated row by row through a 20 MB page cache are what made a 10M load take
+    Its indexes updated row by row through a 20 MB page cache are what made a 10M load take
     most of an hour; ``CREATE INDEX`` over the finished table sorts once instead. Call it inside
     the load's transaction, so that an interrupted load leaves the indexes as they were.
     """

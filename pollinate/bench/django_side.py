@@ -247,22 +247,22 @@ def _bench_member() -> Any:
     return bench
 
 
-def _signed_in_client() -> Any:
+def _signed_in_client(bench: Any = None) -> Any:
     """A test client signed in as the bench member, as the load run's requests are."""
     from django.test import Client
 
     client = Client()
-    client.force_login(_bench_member().user)
+    client.force_login((bench or _bench_member()).user)
     return client
 
 
-def _signed_in_targets(names: list[str]) -> Iterator[tuple[Any, Any, Any]]:
+def _signed_in_targets(names: list[str], client: Any = None) -> Iterator[tuple[Any, Any, Any]]:
     """(endpoint, target, client) for each named endpoint that resolves here (all when ``names``
-    is empty), the client signed in as the bench member, as the load run's requests are."""
+    is empty), the client (``client``, or a new one) signed in as the bench member."""
     from pollinate.bench.endpoints import ENDPOINTS
 
     bench = _bench_member()
-    client = _signed_in_client()
+    client = client or _signed_in_client(bench)
     for endpoint in ENDPOINTS:
         if names and endpoint.name not in names:
             continue
@@ -319,15 +319,14 @@ def cpu(*, names: list[str], repeat: int) -> dict[str, Any]:
     cost every signed-in page.
     """
     measured: dict[str, Any] = {}
-    targets = [
-        (endpoint.name, target.path, client)
-        for endpoint, target, client in _signed_in_targets(names)
+    client = _signed_in_client()
+    targets = [(FLOOR_SIGNED_IN, "/ping")] if not names or FLOOR_SIGNED_IN in names else []
+    targets += [
+        (endpoint.name, target.path)
+        for endpoint, target, _client in _signed_in_targets(names, client)
         if target.method == "GET"
     ]
-    if not names or FLOOR_SIGNED_IN in names:
-        client = _signed_in_client()
-        targets.insert(0, (FLOOR_SIGNED_IN, "/ping", client))
-    for name, path, client in targets:
+    for name, path in targets:
         measured[name] = row = _cpu_of(client, path, repeat)
         print(
             f"{name:20} {row['cpu_p50_ms']:7.2f} ms CPU p50 "

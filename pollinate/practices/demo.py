@@ -218,7 +218,7 @@ def _spine_history(
     are the ``Reaction`` rows above), on real practices by real people, which is what activity
     pages and the spine's indexes meet. Only a large organisation asks for more rows than the
     demo writes by itself (the benchmark's L scale: 10M); the rest of the apps' demo data comes on
-    top. Loading more rows than the spine holds defers its indexes (``activity/bulk.py``).
+    top. A load of more than 100 000 rows defers the spine's indexes (``activity/bulk.py``).
     """
     missing = int(org.scale["activities"]) - Activity.objects.count()
     if missing <= 0 or not live:
@@ -227,8 +227,8 @@ def _spine_history(
     kinds = (ReactionKind.HELPFUL.value, ReactionKind.LEARNED.value)
     deferred = spine_indexes_deferred() if missing > 100_000 else nullcontext()
     with deferred:
-        while writer.written + len(writer.rows) < missing:
-            draw = min(100_000, missing - writer.written - len(writer.rows))
+        for start in range(0, missing, 100_000):
+            draw = min(100_000, missing - start)
             for practice in rng.choices(live, cum_weights=cumulative, k=draw):
                 person = rng.choice(org.person_ids)
                 writer.add(
